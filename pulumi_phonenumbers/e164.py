@@ -1,0 +1,95 @@
+"""E.164 parsing, formatting and validation, done once at the edge with ``phonenumbers``.
+
+Everything past this module handles numbers as E.164 strings (``+14155550123``).
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import PhoneNumberType, geocoder
+
+__all__ = [
+    "InvalidNumber",
+    "area_code",
+    "country_code",
+    "country_of",
+    "digits",
+    "is_e164",
+    "locality",
+    "normalize",
+    "number_type_of",
+]
+
+_TYPE_NAMES: dict[int, str] = {
+    PhoneNumberType.FIXED_LINE: "local",
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "local",
+    PhoneNumberType.MOBILE: "mobile",
+    PhoneNumberType.TOLL_FREE: "toll_free",
+}
+
+
+class InvalidNumber(ValueError):
+    """The text is not a valid telephone number."""
+
+
+def normalize(text: str, region: str | None = None) -> str:
+    """Parse ``text`` (E.164, or national format with ``region``) and return E.164.
+
+    Raises :class:`InvalidNumber` when the text does not parse or is not a valid number.
+    Idempotent: ``normalize(normalize(x)) == normalize(x)``.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidNumber("a phone number must be a non-empty string")
+    raw = text.strip()
+    if region is None and raw[0].isdigit():
+        raw = "+" + raw
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidNumber(f"{text!r} is not a phone number ({exc._msg})") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidNumber(f"{text!r} is not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_e164(text: str) -> bool:
+    """True when ``text`` is already a valid number written in E.164."""
+    try:
+        return normalize(text) == text
+    except InvalidNumber:
+        return False
+
+
+def digits(e164: str) -> str:
+    """E.164 without the leading ``+`` (Plivo's path form)."""
+    return e164.lstrip("+")
+
+
+def country_of(e164: str) -> str:
+    """ISO 3166-1 alpha-2 region of a valid E.164 number (``"US"``)."""
+    region = phonenumbers.region_code_for_number(phonenumbers.parse(e164))
+    return str(region or "")
+
+
+def number_type_of(e164: str) -> str:
+    """Vendor-neutral type (``local``, ``mobile``, ``toll_free``) by numbering plan."""
+    kind = phonenumbers.number_type(phonenumbers.parse(e164))
+    return _TYPE_NAMES.get(kind, "local")
+
+
+def area_code(e164: str) -> str:
+    """The national destination code (US/CA: the 3-digit area code), or ``""``."""
+    parsed = phonenumbers.parse(e164)
+    national = phonenumbers.national_significant_number(parsed)
+    length = phonenumbers.length_of_national_destination_code(parsed)
+    return national[:length] if length > 0 else ""
+
+
+def locality(e164: str) -> str:
+    """Place name from the ``phonenumbers`` geocoder, or ``""``."""
+    return str(geocoder.description_for_number(phonenumbers.parse(e164), "en"))
+
+
+def country_code(e164: str) -> int:
+    """The calling code (``1`` for NANP)."""
+    return int(phonenumbers.parse(e164).country_code)

@@ -1,0 +1,340 @@
+"""``PhoneNumberProvider``: the dynamic provider behind :class:`~.resource.PhoneNumber`.
+
+STATE-COMPAT: this module path and class name are pickled (by reference) into every
+resource's state. Never move or rename them.
+
+The instance carries no attributes (unpickling skips ``__init__``); settings, vendor
+clients and the claim set live at class level and are built in ``configure()`` or lazily.
+One provider process serves all numbers of a stack with 4 worker threads.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, ClassVar, TypeVar
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from . import inputs as _inputs
+from ._http import redact
+from .config import Settings
+from .errors import (
+    InventoryExhausted,
+    NotAvailable,
+    PhoneNumbersError,
+    ServerError,
+    TransportError,
+)
+from .models import AvailableNumber, Money, OwnedNumber, Routing
+from .vendors import REGISTRY, Vendor, get_vendor, vendor_class
+
+__all__ = ["PhoneNumberProvider"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_PROVIDER_KEY = "__provider"
+
+
+def _clear_errors(operation: str) -> Callable[[_F], _F]:
+    """Re-raise any failure as one short :class:`PhoneNumbersError` with no vendor traceback."""
+
+    def wrap(fn: _F) -> _F:
+        @functools.wraps(fn)
+        def inner(self: PhoneNumberProvider, *args: Any) -> Any:
+            try:
+                return fn(self, *args)
+            except Exception as exc:
+                secrets = PhoneNumberProvider._settings_now().secrets()
+                if isinstance(exc, PhoneNumbersError):
+                    clean = copy.copy(exc)
+                    clean.args = (redact(f"phonenumbers {operation} failed: {exc}", secrets),)
+                    raise clean from None
+                message = redact(f"phonenumbers {operation} failed: unexpected "
+                                 f"{type(exc).__name__}: {exc}", secrets)
+                raise PhoneNumbersError(message) from None
+
+        return inner  # type: ignore[return-value]
+
+    return wrap
+
+
+class PhoneNumberProvider(ResourceProvider):
+    """Create = search + buy, update = re-route, delete = release. See DESIGN.md §3."""
+
+    serialize_as_secret_always = False
+
+    _settings: ClassVar[Settings | None] = None
+    _vendors: ClassVar[dict[str, Vendor]] = {}
+    _claims: ClassVar[set[tuple[str, str]]] = set()
+    _claims_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    # -- configuration ------------------------------------------------------------------
+    def configure(self, req: ConfigureRequest) -> None:
+        """Read stack config (``phonenumbers:*``); secrets stay in this process only."""
+        raw = getattr(req.config, "_props", {}) or {}
+        settings = Settings.from_stack_config(raw)
+        cls = type(self)
+        if cls._settings != settings:
+            for vendor in cls._vendors.values():
+                vendor.close()
+            cls._vendors = {}
+        cls._settings = settings
+
+    @classmethod
+    def _settings_now(cls) -> Settings:
+        if cls._settings is None:
+            cls._settings = Settings()
+        return cls._settings
+
+    def _vendor(self, name: str) -> Vendor:
+        return get_vendor(name, self._settings_now(), self._vendors)
+
+    # -- check / diff (no network) ------------------------------------------------------
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate and normalise; every problem is a ``CheckFailure`` naming the field."""
+        default_vendor = self._settings_now().get("vendor") or "sandbox"
+        infos: dict[str, Any] = {}
+        for name in REGISTRY:
+            try:
+                infos[name] = vendor_class(name).info
+            except ImportError:  # a vendor module that is not installed is not offered
+                continue
+        try:
+            normalized, failures = _inputs.validate(news, default_vendor, infos)
+            vendor = normalized.get("vendor")
+            if not failures and isinstance(vendor, str) and vendor in infos \
+                    and _inputs.UNKNOWN not in (normalized.get("country"), normalized.get("number_type")):
+                options = normalized.get("vendor_options")
+                extra = vendor_class(vendor).check_query(
+                    _inputs.query_of(normalized), options if isinstance(options, dict) else {})
+                failures.extend(extra)
+        except Exception as exc:  # check must answer, never crash
+            return CheckResult(dict(news), [CheckFailure("", f"invalid inputs: {exc}")])
+        return CheckResult(normalized, [CheckFailure(p, r) for p, r in failures])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Replace on vendor / exact-number change or unsatisfied criteria; else update."""
+        replaces: list[str] = []
+        if news.get("vendor") != olds.get("vendor"):
+            replaces.append("vendor")
+        number = news.get("number")
+        if number and number != olds.get("number"):
+            replaces.append("number")
+        criteria_changed = [k for k in _inputs.CRITERIA_KEYS if news.get(k) != olds.get(k)]
+        if criteria_changed:
+            replaces.extend(k for k in _inputs.unsatisfied(olds, news) if k in criteria_changed)
+        changes = bool(replaces or criteria_changed)
+        if _inputs.routing_of(olds) != _inputs.routing_of(news) or \
+                news.get("routing") == _inputs.UNKNOWN:
+            changes = True
+        for key in ("adopt", "release_on_delete", "vendor_options"):
+            if news.get(key) != olds.get(key):
+                changes = True
+        return DiffResult(changes=changes, replaces=replaces)
+
+    # -- create -------------------------------------------------------------------------
+    @_clear_errors("create")
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Search, claim, buy (routing on the purchase when possible). Transactional."""
+        vendor = self._vendor(props["vendor"])
+        routing = _inputs.routing_of(props)
+        options = props.get("vendor_options") or {}
+        if props.get("adopt"):
+            owned = self._adopt(vendor, props["number"], routing)
+        elif props.get("number"):
+            owned = self._buy_exact(vendor, props, routing, options)
+        else:
+            owned = self._buy_matching(vendor, props, routing, options)
+        return CreateResult(owned.number, self._outputs(props, owned, routing))
+
+    def _adopt(self, vendor: Vendor, number: str, routing: Routing) -> OwnedNumber:
+        owned = vendor.get(number)
+        if owned is None:
+            raise PhoneNumbersError(
+                f"adopt {number}: the {vendor.name} account does not own this number; buy it "
+                "with adopt=False, or check the number and the account credentials")
+        if not routing.is_empty():
+            declared = {k: getattr(routing, k) for k in Routing.model_fields if getattr(routing, k) is not None}
+            current = owned.routing.model_copy(update={})
+            if any(getattr(current, k) != v for k, v in declared.items()):
+                owned = vendor.update_routing(owned, current, current.model_copy(update=declared))
+        return owned
+
+    def _buy_exact(self, vendor: Vendor, props: Mapping[str, Any], routing: Routing,
+                   options: Mapping[str, Any]) -> OwnedNumber:
+        number = props["number"]
+        query = _inputs.query_of(props)
+        candidate = AvailableNumber(number=number, country=query.country,
+                                    number_type=query.number_type)
+        with self._claim(vendor.name, number) as claimed:
+            if not claimed:
+                raise NotAvailable(f"{vendor.name}: {number} is being bought by another resource "
+                                   "of this stack", vendor=vendor.name)
+            owned = self._buy_one(vendor, candidate, routing, options)
+        if owned is None:
+            raise NotAvailable(f"{vendor.name}: {number} is not available for purchase; choose "
+                               "another number or drop `number` to search by criteria",
+                               vendor=vendor.name)
+        return owned
+
+    def _buy_matching(self, vendor: Vendor, props: Mapping[str, Any], routing: Routing,
+                      options: Mapping[str, Any]) -> OwnedNumber:
+        query = _inputs.query_of(props)
+        cursor: str | None = None
+        seen = 0
+        while True:
+            page = vendor.search(query, cursor)
+            for candidate in page.numbers:
+                seen += 1
+                if query.max_monthly_cost is not None and \
+                        candidate.monthly_cost.amount > query.max_monthly_cost:
+                    continue
+                with self._claim(vendor.name, candidate.number) as claimed:
+                    if not claimed:
+                        continue
+                    owned = self._buy_one(vendor, candidate, routing, options)
+                if owned is not None:
+                    return owned
+            cursor = page.next_cursor
+            if not cursor or not page.numbers:
+                break
+        crit = ", ".join(f"{k}={v}" for k, v in query.model_dump(exclude_none=True).items() if v != ())
+        raise InventoryExhausted(
+            f"{vendor.name}: no available number matches {crit} ({seen} candidates looked at, "
+            "all taken); relax the criteria or choose another vendor")
+
+    def _buy_one(self, vendor: Vendor, candidate: AvailableNumber, routing: Routing,
+                 options: Mapping[str, Any]) -> OwnedNumber | None:
+        """Buy one candidate; ``None`` when it was taken. Releases on any later failure."""
+        carries = vendor.info.buy_carries_routing
+        try:
+            owned = vendor.buy(candidate, routing if carries else Routing(), options)
+        except NotAvailable:
+            return None
+        except (TransportError, ServerError) as exc:
+            # Ambiguous: the vendor may have committed the purchase. Ask before moving on.
+            try:
+                found = vendor.get(candidate.number)
+            except PhoneNumbersError:
+                raise PhoneNumbersError(
+                    f"{exc}; could not confirm whether {candidate.number} was bought. Run "
+                    f"`python -m pulumi_phonenumbers audit --vendor {vendor.name}` to find and "
+                    "release or adopt it") from None
+            if found is None:
+                if isinstance(exc, TransportError) and not exc.sent:
+                    raise
+                return None
+            owned = found
+            if carries and owned.routing != routing and not routing.is_empty():
+                carries = False
+        try:
+            if not carries and not routing.is_empty():
+                owned = vendor.update_routing(owned, Routing(), routing)
+        except Exception as exc:
+            self._release_after_failure(vendor, owned, exc)
+        return owned
+
+    def _release_after_failure(self, vendor: Vendor, owned: OwnedNumber, exc: Exception) -> None:
+        try:
+            vendor.release(owned.number, owned.vendor_id)
+        except Exception as rel:
+            raise PhoneNumbersError(
+                f"{exc}; and releasing the just-bought {owned.number} failed too ({rel}). "
+                f"Release it by hand or with `python -m pulumi_phonenumbers audit --vendor "
+                f"{vendor.name}`") from None
+        raise PhoneNumbersError(f"{exc}; the just-bought {owned.number} was released again, "
+                                "nothing is left behind") from None
+
+    @classmethod
+    @contextmanager
+    def _claim(cls, vendor: str, number: str) -> Iterator[bool]:
+        key = (vendor, number)
+        with cls._claims_lock:
+            if key in cls._claims:
+                claimed = False
+            else:
+                cls._claims.add(key)
+                claimed = True
+        try:
+            yield claimed
+        finally:
+            if claimed:
+                with cls._claims_lock:
+                    cls._claims.discard(key)
+
+    # -- update / read / delete ------------------------------------------------------------
+    @_clear_errors("update")
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Send only the routing fields that changed; return the full outputs."""
+        vendor = self._vendor(news["vendor"])
+        held = self._held(olds)
+        old, new = _inputs.routing_of(olds), _inputs.routing_of(news)
+        if old != new:
+            held = vendor.update_routing(held, old, new)
+        return UpdateResult(self._outputs(news, held, new))
+
+    @_clear_errors("read")
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """Fetch the number; gone -> empty id so that refresh drops it."""
+        vendor = self._vendor(props.get("vendor") or self._settings_now().get("vendor") or "sandbox")
+        owned = vendor.get(id_, props.get("vendor_id"))
+        if owned is None:
+            return ReadResult(id_="", outs={})
+        declared = _inputs.routing_of(props)
+        seen = {k: getattr(owned.routing, k) for k in Routing.model_fields
+                if getattr(declared, k) is not None}
+        # Inputs are left as declared (not returned): the next `up` diffs these refreshed
+        # outputs against the program and restores declared routing the vendor lost.
+        return ReadResult(id_=owned.number, outs=self._outputs(props, owned, Routing.model_validate(seen)))
+
+    @_clear_errors("delete")
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Release unless ``release_on_delete`` is false; 'not found' counts as success."""
+        if props.get("release_on_delete") is False:
+            return
+        if props.get("release_on_delete") is None and props.get("adopt"):
+            return
+        vendor = self._vendor(props["vendor"])
+        vendor.release(id_, str(props.get("vendor_id") or ""))
+
+    # -- outputs ----------------------------------------------------------------------------
+    @staticmethod
+    def _held(olds: Mapping[str, Any]) -> OwnedNumber:
+        currency = str(olds.get("currency") or "USD")
+        return OwnedNumber(
+            number=olds["number"], vendor_id=str(olds.get("vendor_id") or ""),
+            country=str(olds.get("country") or ""), number_type=str(olds.get("number_type") or ""),
+            capabilities=tuple(olds.get("number_capabilities") or ()),
+            monthly_cost=Money(amount=str(olds.get("monthly_cost") or 0), currency=currency),
+            setup_cost=Money(amount=str(olds.get("setup_cost") or 0), currency=currency),
+            locality=str(olds.get("locality") or ""), status=str(olds.get("status") or "active"),
+            routing=_inputs.routing_of(olds),
+        )
+
+    @staticmethod
+    def _outputs(props: Mapping[str, Any], owned: OwnedNumber, routing: Routing) -> dict[str, Any]:
+        outs = {k: v for k, v in props.items() if k in _inputs.INPUT_KEYS}
+        outs.update(
+            number=owned.number,
+            vendor_id=owned.vendor_id,
+            number_capabilities=sorted(owned.capabilities),
+            monthly_cost=float(owned.monthly_cost.amount),
+            setup_cost=float(owned.setup_cost.amount),
+            currency=owned.monthly_cost.currency,
+            locality=owned.locality,
+            status=owned.status,
+            routing=routing.model_dump(exclude_none=True),
+        )
+        return outs

@@ -1,0 +1,171 @@
+"""Drive the real dynamic-provider server (``python -u -m pulumi.dynamic``) over gRPC.
+
+This is what the Pulumi engine does: start the plugin process, read its port, then send
+Configure / Check / Diff / Create / Update / Read / Delete with serialized properties.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from google.protobuf import struct_pb2
+from pulumi.runtime import proto, rpc
+from pulumi.runtime.proto import provider_pb2_grpc
+
+__all__ = ["CheckOutcome", "DiffOutcome", "ProviderError", "ProviderProcess"]
+
+PROVIDER_KEY = "__provider"
+
+
+class ProviderError(Exception):
+    """The provider answered a call with an error; ``detail`` is its message (a traceback)."""
+
+    def __init__(self, method: str, code: str, detail: str) -> None:
+        super().__init__(f"{method}: {detail}")
+        self.method = method
+        self.code = code
+        self.detail = detail
+
+    @property
+    def last_line(self) -> str:
+        """The final line of the detail (the exception type and message)."""
+        lines = [line for line in self.detail.strip().splitlines() if line.strip()]
+        return lines[-1] if lines else ""
+
+
+@dataclass
+class CheckOutcome:
+    """Check's answer."""
+
+    inputs: dict[str, Any]
+    failures: list[tuple[str, str]]
+
+
+@dataclass
+class DiffOutcome:
+    """Diff's answer."""
+
+    changes: bool | None
+    replaces: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+
+
+def _run(coro: Any) -> Any:
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()
+
+
+def _serialize(props: Mapping[str, Any]) -> struct_pb2.Struct:
+    return _run(rpc.serialize_properties(dict(props), {}))
+
+
+def _deserialize(struct: struct_pb2.Struct, keep_unknowns: bool = False) -> dict[str, Any]:
+    value = rpc.deserialize_properties(struct, keep_unknowns)
+    return dict(value) if value else {}
+
+
+class ProviderProcess:
+    """A running ``python -u -m pulumi.dynamic`` and a stub to talk to it."""
+
+    def __init__(self, env: Mapping[str, str] | None = None, python: str = sys.executable) -> None:
+        full_env = {**os.environ, **(env or {})}
+        full_env.setdefault("PULUMI_PROJECT", "phonenumbers-test")
+        self.proc = subprocess.Popen(
+            [python, "-u", "-m", "pulumi.dynamic"], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=full_env, text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().strip()
+        if not line.isdigit():
+            err = self.proc.stderr.read() if self.proc.stderr else ""
+            raise RuntimeError(f"provider did not start: {line!r} {err}")
+        self.port = int(line)
+        self.stderr_lines: list[str] = []
+        self._pump = threading.Thread(target=self._drain, daemon=True)
+        self._pump.start()
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
+        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line)
+
+    @property
+    def stderr(self) -> str:
+        """Everything the provider wrote to stderr so far."""
+        return "".join(self.stderr_lines)
+
+    def close(self) -> None:
+        """Stop the provider process."""
+        self.channel.close()
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+    def __enter__(self) -> ProviderProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, method: str, request: Any, timeout: float = 120.0) -> Any:
+        try:
+            return getattr(self.stub, method)(request, timeout=timeout)
+        except grpc.RpcError as exc:
+            raise ProviderError(method, str(exc.code()), exc.details() or "") from None
+
+    # -- the engine's calls -------------------------------------------------------------
+    def configure(self, config: Mapping[str, str]) -> None:
+        """Send stack config (``{"phonenumbers:key": "value"}``)."""
+        self._call("Configure", proto.ConfigureRequest(args=_serialize(config),
+                                                       acceptSecrets=False))
+
+    def check(self, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> CheckOutcome:
+        """Check; ``news`` must include ``__provider``."""
+        resp = self._call("Check", proto.CheckRequest(urn=urn, olds=_serialize(olds),
+                                                      news=_serialize(news)))
+        return CheckOutcome(_deserialize(resp.inputs, True),
+                            [(f.property, f.reason) for f in resp.failures])
+
+    def diff(self, urn: str, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffOutcome:
+        """Diff old outputs against new checked inputs."""
+        resp = self._call("Diff", proto.DiffRequest(urn=urn, id=id_, olds=_serialize(olds),
+                                                    news=_serialize(news)))
+        changes = {proto.DiffResponse.DIFF_SOME: True,
+                   proto.DiffResponse.DIFF_NONE: False}.get(resp.changes)
+        return DiffOutcome(changes, list(resp.replaces), bool(resp.deleteBeforeReplace))
+
+    def create(self, urn: str, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Create; returns ``(id, outputs)``."""
+        resp = self._call("Create", proto.CreateRequest(urn=urn, properties=_serialize(props)))
+        return resp.id, _deserialize(resp.properties)
+
+    def update(self, urn: str, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
+        """Update; returns the new outputs."""
+        resp = self._call("Update", proto.UpdateRequest(urn=urn, id=id_, olds=_serialize(olds),
+                                                        news=_serialize(news)))
+        return _deserialize(resp.properties)
+
+    def read(self, urn: str, id_: str, props: Mapping[str, Any],
+             inputs: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+        """Read; returns ``(id, outputs, inputs or None)``; an empty id means gone."""
+        req = proto.ReadRequest(urn=urn, id=id_, properties=_serialize(props),
+                                inputs=_serialize(inputs or {}))
+        resp = self._call("Read", req)
+        new_inputs = _deserialize(resp.inputs) if resp.HasField("inputs") else None
+        return resp.id, _deserialize(resp.properties), new_inputs
+
+    def delete(self, urn: str, id_: str, props: Mapping[str, Any]) -> None:
+        """Delete."""
+        self._call("Delete", proto.DeleteRequest(urn=urn, id=id_, properties=_serialize(props)))

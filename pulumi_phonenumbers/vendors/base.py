@@ -1,0 +1,97 @@
+"""The vendor interface: six verbs over vendor-neutral models.
+
+A vendor module subclasses :class:`Vendor`, declares what it supports in
+:class:`VendorInfo` (the provider's ``check`` validates inputs against it, at preview,
+with no network), and keeps its wire models private.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ..config import Settings
+from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
+
+__all__ = ["Vendor", "VendorInfo"]
+
+
+@dataclass(frozen=True)
+class VendorInfo:
+    """Static facts about a vendor, used by ``check`` and the README matrix."""
+
+    #: ISO countries the vendor sells numbers in (empty = no restriction known).
+    countries: frozenset[str]
+    #: Accepted ``number_type`` values (neutral ones plus vendor extras).
+    number_types: frozenset[str]
+    #: Routing fields the vendor can honour (names of :class:`Routing` fields).
+    routing_fields: frozenset[str]
+    #: Accepted ``vendor_options`` keys with a one-line description each.
+    options: Mapping[str, str] = field(default_factory=dict)
+    #: Capabilities that can be asked for.
+    capabilities: frozenset[str] = frozenset({"voice", "sms"})
+    #: True when the purchase request carries routing (no extra call after the buy).
+    buy_carries_routing: bool = True
+    #: Extra check rules, ``(field, reason)`` pairs computed from the query by the vendor.
+    notes: tuple[str, ...] = ()
+
+
+class Vendor(abc.ABC):
+    """Search, buy, get, list, update routing and release numbers at one vendor.
+
+    Instances are built once per provider process (in ``configure()`` or lazily) and shared
+    by the provider's worker threads: implementations must be thread-safe.
+    """
+
+    name: ClassVar[str]
+    info: ClassVar[VendorInfo]
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    # -- check-time validation (no network) ---------------------------------------------
+    @classmethod
+    def check_query(cls, query: NumberQuery, options: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Vendor-specific problems with a query, as ``(field, reason)``; default none."""
+        return []
+
+    # -- the six verbs --------------------------------------------------------------------
+    @abc.abstractmethod
+    def search(self, query: NumberQuery, cursor: str | None = None) -> SearchPage:
+        """One page of available numbers matching ``query``; 0 API calls are never needed."""
+
+    @abc.abstractmethod
+    def buy(
+        self, candidate: AvailableNumber, routing: Routing, options: Mapping[str, Any]
+    ) -> OwnedNumber:
+        """Purchase ``candidate``, applying ``routing`` in the same request when possible.
+
+        Raises :class:`~pulumi_phonenumbers.errors.NotAvailable` when the number was taken.
+        Vendors whose purchase cannot carry routing apply it with one more call here.
+        """
+
+    @abc.abstractmethod
+    def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
+        """The owned number, or ``None`` when the account does not own it (404 = gone)."""
+
+    @abc.abstractmethod
+    def list_owned(self) -> Iterator[OwnedNumber]:
+        """Every number the account owns, following the vendor's paging."""
+
+    @abc.abstractmethod
+    def update_routing(
+        self, owned: OwnedNumber, old: Routing, new: Routing
+    ) -> OwnedNumber:
+        """Send only the routing fields that differ between ``old`` and ``new``.
+
+        Returns the number as it stands afterwards (routing = ``new`` as applied).
+        """
+
+    @abc.abstractmethod
+    def release(self, number: str, vendor_id: str) -> None:
+        """Give the number back. A number the account no longer owns is success (404 = done)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release network resources."""
