@@ -25,6 +25,7 @@ __all__ = [
     "neutral_type",
     "query_of",
     "routing_of",
+    "is_unknown",
     "unsatisfied",
     "validate",
 ]
@@ -50,8 +51,11 @@ def neutral_type(number_type: str) -> str:
     return _TYPE_ALIASES.get(number_type, number_type)
 
 
-def _unknown(value: Any) -> bool:
-    return isinstance(value, str) and value == UNKNOWN
+def is_unknown(value: Any) -> bool:
+    """True for Pulumi's unknown placeholder (the rpc string or ``pulumi.output.Unknown``)."""
+    if isinstance(value, str):
+        return value == UNKNOWN
+    return type(value).__name__ == "Unknown"
 
 
 def validate(
@@ -72,7 +76,7 @@ def validate(
 
     def text(key: str) -> str | None:
         value = news.get(key)
-        if value is None or _unknown(value):
+        if value is None or is_unknown(value):
             return value
         if not isinstance(value, str):
             failures.append((key, f"{key} must be a string, got {type(value).__name__}"))
@@ -81,43 +85,43 @@ def validate(
 
     # vendor
     vendor = text("vendor") or default_vendor
-    if not _unknown(vendor):
+    if not is_unknown(vendor):
         vendor = vendor.lower()
         if vendor not in vendors:
             failures.append(("vendor", f"unknown vendor {vendor!r}; choose one of "
                                        f"{', '.join(sorted(vendors))}"))
     out["vendor"] = vendor
-    info = vendors.get(vendor) if not _unknown(vendor) else None
+    info = vendors.get(vendor) if not is_unknown(vendor) else None
 
     # number (exact) and country
     number = text("number")
     country = text("country")
-    if country and not _unknown(country):
+    if country and not is_unknown(country):
         country = country.upper()
         if not re.fullmatch(r"[A-Z]{2}", country):
             failures.append(("country", f"country must be an ISO 3166-1 alpha-2 code such as "
                                         f"'US', got {news.get('country')!r}"))
-    if number and not _unknown(number):
+    if number and not is_unknown(number):
         try:
-            number = e164.normalize(number, country if country and not _unknown(country) else None)
+            number = e164.normalize(number, country if country and not is_unknown(country) else None)
         except e164.InvalidNumber as exc:
             failures.append(("number", f"{exc}; write it in E.164, e.g. '+14155550100'"))
         else:
             region = e164.country_of(number)
-            if country and not _unknown(country) and country != region:
+            if country and not is_unknown(country) and country != region:
                 failures.append(("number", f"{number} is a {region} number but country is "
                                            f"{country}"))
             country = country or region
     out["number"] = number or None
     country = country or "US"
     out["country"] = country
-    if info is not None and not _unknown(country) and info.countries and country not in info.countries:
+    if info is not None and not is_unknown(country) and info.countries and country not in info.countries:
         failures.append(("country", f"vendor {vendor} does not sell numbers in {country}; it "
                                     f"sells in {', '.join(sorted(info.countries))}"))
 
     # number_type
     number_type = text("number_type") or "local"
-    if not _unknown(number_type):
+    if not is_unknown(number_type):
         number_type = number_type.lower()
         allowed = set(info.number_types) if info is not None else set(NUMBER_TYPES)
         if number_type not in allowed:
@@ -130,7 +134,7 @@ def validate(
     # area_code, contains
     for key, limit in (("area_code", 5), ("contains", 15)):
         value = text(key)
-        if value and not _unknown(value):
+        if value and not is_unknown(value):
             if not value.isdigit() or len(value) > limit:
                 failures.append((key, f"{key} must be 1-{limit} digits, got {news.get(key)!r}"))
         out[key] = value or None
@@ -139,13 +143,13 @@ def validate(
     caps = news.get("capabilities")
     if caps is None:
         out["capabilities"] = []
-    elif _unknown(caps):
+    elif is_unknown(caps):
         out["capabilities"] = caps
     elif not isinstance(caps, list | tuple) or not all(isinstance(c, str) for c in caps):
         failures.append(("capabilities", "capabilities must be a list of 'voice', 'sms', 'mms'"))
         out["capabilities"] = []
     else:
-        norm = sorted({c.strip().lower() for c in caps if not _unknown(c)})
+        norm = sorted({c.strip().lower() for c in caps if not is_unknown(c)})
         offered = set(info.capabilities) if info is not None else set(CAPABILITIES)
         for cap in norm:
             if cap not in CAPABILITIES:
@@ -157,7 +161,7 @@ def validate(
 
     # max_monthly_cost
     cost = news.get("max_monthly_cost")
-    if cost is None or _unknown(cost):
+    if cost is None or is_unknown(cost):
         out["max_monthly_cost"] = cost
     else:
         try:
@@ -178,14 +182,14 @@ def validate(
     # adopt / release_on_delete
     for key in ("adopt", "release_on_delete"):
         value = news.get(key)
-        if value is not None and not _unknown(value) and not isinstance(value, bool):
+        if value is not None and not is_unknown(value) and not isinstance(value, bool):
             failures.append((key, f"{key} must be true or false, got {value!r}"))
             value = None
         out[key] = value
     if out["adopt"] is None:
         out["adopt"] = False
     if out["release_on_delete"] is None:
-        out["release_on_delete"] = not out["adopt"] if not _unknown(out["adopt"]) else UNKNOWN
+        out["release_on_delete"] = not out["adopt"] if not is_unknown(out["adopt"]) else UNKNOWN
     if out["adopt"] is True and not out["number"]:
         failures.append(("adopt", "adopt=True needs number: the E.164 number the account owns"))
 
@@ -193,7 +197,7 @@ def validate(
     routing = news.get("routing")
     if routing is None:
         out["routing"] = {}
-    elif _unknown(routing):
+    elif is_unknown(routing):
         out["routing"] = routing
     elif not isinstance(routing, Mapping):
         failures.append(("routing", "routing must be an object"))
@@ -208,7 +212,7 @@ def validate(
                 continue
             if value is None:
                 continue
-            if _unknown(value):
+            if is_unknown(value):
                 norm_routing[key] = value
             elif key in ("inbound", "outbound"):
                 if not isinstance(value, bool):
@@ -226,6 +230,11 @@ def validate(
                 continue
             else:
                 norm_routing[key] = value.strip()
+            if info is not None and key == "voice_target" and key in info.routing_fields and \
+                    not is_unknown(value) and not re.match(info.target_pattern, str(value).strip()):
+                failures.append((prop, f"vendor {vendor} expects routing.voice_target to be "
+                                       f"{info.target_format} (e.g. {info.target_examples[0]!r}), "
+                                       f"got {value!r}"))
             if info is not None and key not in info.routing_fields:
                 failures.append((prop, f"vendor {vendor} cannot honour routing.{key}; it "
                                        f"supports {', '.join(sorted(info.routing_fields)) or 'none'}"))
@@ -235,7 +244,7 @@ def validate(
     options = news.get("vendor_options")
     if options is None:
         out["vendor_options"] = {}
-    elif _unknown(options):
+    elif is_unknown(options):
         out["vendor_options"] = options
     elif not isinstance(options, Mapping):
         failures.append(("vendor_options", "vendor_options must be an object"))
@@ -257,18 +266,24 @@ def routing_of(props: Mapping[str, Any]) -> Routing:
     if not isinstance(raw, Mapping):
         return Routing()
     return Routing.model_validate({k: v for k, v in raw.items()
-                                   if k in ROUTING_KEYS and v is not None and not _unknown(v)})
+                                   if k in ROUTING_KEYS and v is not None and not is_unknown(v)})
 
 
 def query_of(props: Mapping[str, Any]) -> NumberQuery:
-    """The search criteria of checked inputs."""
-    cost = props.get("max_monthly_cost")
+    """The search criteria of checked inputs (unknown values count as unset)."""
+
+    def get(key: str) -> Any:
+        value = props.get(key)
+        return None if is_unknown(value) else value
+
+    cost = get("max_monthly_cost")
+    caps = get("capabilities") or ()
     return NumberQuery(
-        country=props.get("country") or "US",
-        number_type=props.get("number_type") or "local",
-        area_code=props.get("area_code") or None,
-        contains=props.get("contains") or None,
-        capabilities=tuple(props.get("capabilities") or ()),
+        country=get("country") or "US",
+        number_type=get("number_type") or "local",
+        area_code=get("area_code") or None,
+        contains=get("contains") or None,
+        capabilities=tuple(c for c in caps if not is_unknown(c)),
         max_monthly_cost=Decimal(str(cost)) if cost is not None else None,
     )
 
@@ -284,26 +299,26 @@ def unsatisfied(outs: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
         return []
     bad: list[str] = []
     country = news.get("country")
-    if country and not _unknown(country) and country != e164.country_of(number):
+    if country and not is_unknown(country) and country != e164.country_of(number):
         bad.append("country")
     ntype = news.get("number_type")
-    if ntype and not _unknown(ntype) and ntype != outs.get("number_type"):
+    if ntype and not is_unknown(ntype) and ntype != outs.get("number_type"):
         if neutral_type(ntype) != e164.number_type_of(number):
             bad.append("number_type")
     area = news.get("area_code")
     national = e164.digits(number)[len(str(e164.country_code(number))):]
-    if area and not _unknown(area) and not national.startswith(area):
+    if area and not is_unknown(area) and not national.startswith(area):
         bad.append("area_code")
     contains = news.get("contains")
-    if contains and not _unknown(contains) and contains not in e164.digits(number):
+    if contains and not is_unknown(contains) and contains not in e164.digits(number):
         bad.append("contains")
     caps = news.get("capabilities")
-    if isinstance(caps, list) and not any(_unknown(c) for c in caps):
+    if isinstance(caps, list) and not any(is_unknown(c) for c in caps):
         held_caps = set(outs.get("number_capabilities") or [])
         if not set(caps) <= held_caps:
             bad.append("capabilities")
     cost = news.get("max_monthly_cost")
-    if cost is not None and not _unknown(cost):
+    if cost is not None and not is_unknown(cost):
         monthly = outs.get("monthly_cost")
         if isinstance(monthly, int | float) and float(monthly) > float(cost):
             bad.append("max_monthly_cost")

@@ -115,7 +115,8 @@ class PhoneNumberProvider(ResourceProvider):
             normalized, failures = _inputs.validate(news, default_vendor, infos)
             vendor = normalized.get("vendor")
             if not failures and isinstance(vendor, str) and vendor in infos \
-                    and _inputs.UNKNOWN not in (normalized.get("country"), normalized.get("number_type")):
+                    and not any(_inputs.is_unknown(normalized.get(k))
+                                for k in ("country", "number_type", "vendor_options")):
                 options = normalized.get("vendor_options")
                 extra = vendor_class(vendor).check_query(
                     _inputs.query_of(normalized), options if isinstance(options, dict) else {})
@@ -137,7 +138,7 @@ class PhoneNumberProvider(ResourceProvider):
             replaces.extend(k for k in _inputs.unsatisfied(olds, news) if k in criteria_changed)
         changes = bool(replaces or criteria_changed)
         if _inputs.routing_of(olds) != _inputs.routing_of(news) or \
-                news.get("routing") == _inputs.UNKNOWN:
+                _inputs.is_unknown(news.get("routing")):
             changes = True
         for key in ("adopt", "release_on_delete", "vendor_options"):
             if news.get(key) != olds.get(key):

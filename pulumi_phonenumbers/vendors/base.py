@@ -34,7 +34,13 @@ class VendorInfo:
     capabilities: frozenset[str] = frozenset({"voice", "sms"})
     #: True when the purchase request carries routing (no extra call after the buy).
     buy_carries_routing: bool = True
-    #: Extra check rules, ``(field, reason)`` pairs computed from the query by the vendor.
+    #: What a routing target id looks like (README matrix, error messages) and an example.
+    target_format: str = "any id"
+    #: Two well-formed example targets (tests route to the first, then re-route to the second).
+    target_examples: tuple[str, str] = ("target-1", "target-2")
+    #: Regex a well-formed ``voice_target`` matches (checked at preview).
+    target_pattern: str = r"^[A-Za-z0-9._:@/+-]{1,128}$"
+    #: Honest limits for the README matrix.
     notes: tuple[str, ...] = ()
 
 
