@@ -1,0 +1,37 @@
+# Set-up is part of every target: a virtual environment with the package and its dev extra.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo bench lint typecheck schema clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m ruff check pulumi_phonenumbers tests scripts
+	$(PY) -m mypy pulumi_phonenumbers
+	$(PY) -m pytest -q
+
+demo: $(STAMP)
+	$(PY) scripts/demo.py
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+lint: $(STAMP)
+	$(PY) -m ruff check pulumi_phonenumbers tests scripts
+	$(PY) -m ruff format --check pulumi_phonenumbers tests scripts
+
+typecheck: $(STAMP)
+	$(PY) -m mypy pulumi_phonenumbers
+
+schema: $(STAMP)
+	$(PY) scripts/gen_schema.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
