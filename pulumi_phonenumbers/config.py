@@ -31,33 +31,63 @@ class ConfigKey:
 
 
 CONFIG_KEYS: tuple[ConfigKey, ...] = (
-    ConfigKey("vendor", "Vendor used when a resource sets none.", "PHONENUMBERS_VENDOR",
-              default="sandbox"),
-    ConfigKey("sandboxPath", "SQLite file of the embedded sandbox vendor.",
-              "PHONENUMBERS_SANDBOX_PATH", default="~/.local/share/pulumi-phonenumbers/sandbox.db"),
-    ConfigKey("timeoutSeconds", "Per-request HTTP timeout in seconds.",
-              "PHONENUMBERS_TIMEOUT_SECONDS", default="15"),
+    ConfigKey(
+        "vendor", "Vendor used when a resource sets none.", "PHONENUMBERS_VENDOR", default="sandbox"
+    ),
+    ConfigKey(
+        "sandboxPath",
+        "SQLite file of the embedded sandbox vendor.",
+        "PHONENUMBERS_SANDBOX_PATH",
+        default="~/.local/share/pulumi-phonenumbers/sandbox.db",
+    ),
+    ConfigKey(
+        "timeoutSeconds",
+        "Per-request HTTP timeout in seconds.",
+        "PHONENUMBERS_TIMEOUT_SECONDS",
+        default="15",
+    ),
     ConfigKey("plivoAuthId", "Plivo auth id (MA... / SA...).", "PLIVO_AUTH_ID", secret=True),
     ConfigKey("plivoAuthToken", "Plivo auth token.", "PLIVO_AUTH_TOKEN", secret=True),
-    ConfigKey("plivoBaseUrl", "Plivo API root (emulator URL in tests).", "PLIVO_BASE_URL",
-              default="https://api.plivo.com"),
+    ConfigKey(
+        "plivoBaseUrl",
+        "Plivo API root (emulator URL in tests).",
+        "PLIVO_BASE_URL",
+        default="https://api.plivo.com",
+    ),
     ConfigKey("sinchProjectId", "Sinch project id.", "SINCH_PROJECT_ID"),
     ConfigKey("sinchKeyId", "Sinch access key id.", "SINCH_KEY_ID", secret=True),
     ConfigKey("sinchKeySecret", "Sinch access key secret.", "SINCH_KEY_SECRET", secret=True),
-    ConfigKey("sinchAuthMode", "Sinch auth: `oauth` (client credentials) or `basic`.",
-              "SINCH_AUTH_MODE", default="oauth"),
-    ConfigKey("sinchBaseUrl", "Sinch Numbers API root.", "SINCH_BASE_URL",
-              default="https://numbers.api.sinch.com"),
-    ConfigKey("sinchAuthBaseUrl", "Sinch OAuth2 root (token at /oauth2/token).",
-              "SINCH_AUTH_BASE_URL", default="https://auth.sinch.com"),
+    ConfigKey(
+        "sinchAuthMode",
+        "Sinch auth: `oauth` (client credentials) or `basic`.",
+        "SINCH_AUTH_MODE",
+        default="oauth",
+    ),
+    ConfigKey(
+        "sinchBaseUrl",
+        "Sinch Numbers API root.",
+        "SINCH_BASE_URL",
+        default="https://numbers.api.sinch.com",
+    ),
+    ConfigKey(
+        "sinchAuthBaseUrl",
+        "Sinch OAuth2 root (token at /oauth2/token).",
+        "SINCH_AUTH_BASE_URL",
+        default="https://auth.sinch.com",
+    ),
     ConfigKey("krosaiApiKey", "KrosAI API key.", "KROSAI_API_KEY", secret=True),
-    ConfigKey("krosaiBaseUrl", "KrosAI API root.", "KROSAI_BASE_URL",
-              default="https://api.krosai.com/v1"),
+    ConfigKey(
+        "krosaiBaseUrl", "KrosAI API root.", "KROSAI_BASE_URL", default="https://api.krosai.com/v1"
+    ),
     ConfigKey("bolnaApiKey", "Bolna API key.", "BOLNA_API_KEY", secret=True),
     ConfigKey("bolnaBaseUrl", "Bolna API root.", "BOLNA_BASE_URL", default="https://api.bolna.ai"),
     ConfigKey("sondosApiKey", "Sondos AI API key.", "SONDOS_API_KEY", secret=True),
-    ConfigKey("sondosBaseUrl", "Sondos AI API root.", "SONDOS_BASE_URL",
-              default="https://app.sondos-ai.com/api"),
+    ConfigKey(
+        "sondosBaseUrl",
+        "Sondos AI API root.",
+        "SONDOS_BASE_URL",
+        default="https://app.sondos-ai.com/api",
+    ),
 )
 
 _BY_NAME = {key.name: key for key in CONFIG_KEYS}
@@ -65,8 +95,9 @@ _BY_NAME = {key.name: key for key in CONFIG_KEYS}
 
 def default_sandbox_path() -> Path:
     """Per-user default of ``phonenumbers:sandboxPath``."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
-                                                           "share")
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
     return Path(base) / "pulumi-phonenumbers" / "sandbox.db"
 
 
@@ -84,7 +115,7 @@ class Settings:
         prefix = NAMESPACE + ":"
         for key, value in config.items():
             if isinstance(key, str) and key.startswith(prefix) and value is not None:
-                raw[key[len(prefix):]] = value if isinstance(value, str) else str(value)
+                raw[key[len(prefix) :]] = value if isinstance(value, str) else str(value)
         return cls(raw=raw)
 
     def get(self, name: str) -> str | None:
@@ -119,7 +150,9 @@ class Settings:
         try:
             value = float(text)
         except ValueError:
-            raise ConfigError(f"{NAMESPACE}:timeoutSeconds must be a number, got {text!r}") from None
+            raise ConfigError(
+                f"{NAMESPACE}:timeoutSeconds must be a number, got {text!r}"
+            ) from None
         if not 0 < value <= 600:
             raise ConfigError(f"{NAMESPACE}:timeoutSeconds must be in (0, 600], got {text!r}")
         return value

@@ -92,4 +92,4 @@ def locality(e164: str) -> str:
 
 def country_code(e164: str) -> int:
     """The calling code (``1`` for NANP)."""
-    return int(phonenumbers.parse(e164).country_code)
+    return int(phonenumbers.parse(e164).country_code or 0)

@@ -60,7 +60,7 @@ class TransportError(PhoneNumbersError):
         self.sent = sent
 
 
-class TimeoutError_(TransportError):  # noqa: N801 - avoid shadowing the builtin
+class TimeoutError_(TransportError):
     """No answer within the configured timeout; the vendor may or may not have acted."""
 
 

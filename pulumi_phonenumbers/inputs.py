@@ -22,10 +22,10 @@ __all__ = [
     "MAX_MONTHLY_COST_LIMIT",
     "ROUTING_KEYS",
     "UNKNOWN",
+    "is_unknown",
     "neutral_type",
     "query_of",
     "routing_of",
-    "is_unknown",
     "unsatisfied",
     "validate",
 ]
@@ -33,12 +33,27 @@ __all__ = [
 #: ``pulumi.runtime.rpc.UNKNOWN``: the value of an unknown input during preview.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 INPUT_KEYS: tuple[str, ...] = (
-    "adopt", "area_code", "capabilities", "contains", "country", "max_monthly_cost", "number",
-    "number_type", "release_on_delete", "routing", "vendor", "vendor_options",
+    "adopt",
+    "area_code",
+    "capabilities",
+    "contains",
+    "country",
+    "max_monthly_cost",
+    "number",
+    "number_type",
+    "release_on_delete",
+    "routing",
+    "vendor",
+    "vendor_options",
 )
 ROUTING_KEYS: tuple[str, ...] = tuple(Routing.model_fields)
 CRITERIA_KEYS: tuple[str, ...] = (
-    "area_code", "capabilities", "contains", "country", "max_monthly_cost", "number_type",
+    "area_code",
+    "capabilities",
+    "contains",
+    "country",
+    "max_monthly_cost",
+    "number_type",
 )
 MAX_MONTHLY_COST_LIMIT = 10_000.0
 #: Vendor extras that mean a neutral type (Plivo ``fixed``/``national`` are landlines).
@@ -88,8 +103,9 @@ def validate(
     if not is_unknown(vendor):
         vendor = vendor.lower()
         if vendor not in vendors:
-            failures.append(("vendor", f"unknown vendor {vendor!r}; choose one of "
-                                       f"{', '.join(sorted(vendors))}"))
+            failures.append(
+                ("vendor", f"unknown vendor {vendor!r}; choose one of {', '.join(sorted(vendors))}")
+            )
     out["vendor"] = vendor
     info = vendors.get(vendor) if not is_unknown(vendor) else None
 
@@ -99,25 +115,43 @@ def validate(
     if country and not is_unknown(country):
         country = country.upper()
         if not re.fullmatch(r"[A-Z]{2}", country):
-            failures.append(("country", f"country must be an ISO 3166-1 alpha-2 code such as "
-                                        f"'US', got {news.get('country')!r}"))
+            failures.append(
+                (
+                    "country",
+                    f"country must be an ISO 3166-1 alpha-2 code such as "
+                    f"'US', got {news.get('country')!r}",
+                )
+            )
     if number and not is_unknown(number):
         try:
-            number = e164.normalize(number, country if country and not is_unknown(country) else None)
+            number = e164.normalize(
+                number, country if country and not is_unknown(country) else None
+            )
         except e164.InvalidNumber as exc:
             failures.append(("number", f"{exc}; write it in E.164, e.g. '+14155550100'"))
         else:
             region = e164.country_of(number)
             if country and not is_unknown(country) and country != region:
-                failures.append(("number", f"{number} is a {region} number but country is "
-                                           f"{country}"))
+                failures.append(
+                    ("number", f"{number} is a {region} number but country is {country}")
+                )
             country = country or region
     out["number"] = number or None
     country = country or "US"
     out["country"] = country
-    if info is not None and not is_unknown(country) and info.countries and country not in info.countries:
-        failures.append(("country", f"vendor {vendor} does not sell numbers in {country}; it "
-                                    f"sells in {', '.join(sorted(info.countries))}"))
+    if (
+        info is not None
+        and not is_unknown(country)
+        and info.countries
+        and country not in info.countries
+    ):
+        failures.append(
+            (
+                "country",
+                f"vendor {vendor} does not sell numbers in {country}; it "
+                f"sells in {', '.join(sorted(info.countries))}",
+            )
+        )
 
     # number_type
     number_type = text("number_type") or "local"
@@ -126,17 +160,21 @@ def validate(
         allowed = set(info.number_types) if info is not None else set(NUMBER_TYPES)
         if number_type not in allowed:
             who = f"vendor {vendor}" if info is not None else "number_type"
-            failures.append(("number_type", f"{who} does not offer number_type "
-                                            f"{number_type!r}; choose one of "
-                                            f"{', '.join(sorted(allowed))}"))
+            failures.append(
+                (
+                    "number_type",
+                    f"{who} does not offer number_type "
+                    f"{number_type!r}; choose one of "
+                    f"{', '.join(sorted(allowed))}",
+                )
+            )
     out["number_type"] = number_type
 
     # area_code, contains
     for key, limit in (("area_code", 5), ("contains", 15)):
         value = text(key)
-        if value and not is_unknown(value):
-            if not value.isdigit() or len(value) > limit:
-                failures.append((key, f"{key} must be 1-{limit} digits, got {news.get(key)!r}"))
+        if value and not is_unknown(value) and (not value.isdigit() or len(value) > limit):
+            failures.append((key, f"{key} must be 1-{limit} digits, got {news.get(key)!r}"))
         out[key] = value or None
 
     # capabilities
@@ -153,10 +191,13 @@ def validate(
         offered = set(info.capabilities) if info is not None else set(CAPABILITIES)
         for cap in norm:
             if cap not in CAPABILITIES:
-                failures.append(("capabilities", f"unknown capability {cap!r}; use voice, sms, mms"))
+                failures.append(
+                    ("capabilities", f"unknown capability {cap!r}; use voice, sms, mms")
+                )
             elif cap not in offered:
-                failures.append(("capabilities", f"vendor {vendor} cannot filter on "
-                                                 f"capability {cap!r}"))
+                failures.append(
+                    ("capabilities", f"vendor {vendor} cannot filter on capability {cap!r}")
+                )
         out["capabilities"] = norm
 
     # max_monthly_cost
@@ -171,12 +212,19 @@ def validate(
             if not math.isfinite(amount):
                 raise ValueError
         except (TypeError, ValueError, InvalidOperation):
-            failures.append(("max_monthly_cost", f"max_monthly_cost must be a number, got {cost!r}"))
+            failures.append(
+                ("max_monthly_cost", f"max_monthly_cost must be a number, got {cost!r}")
+            )
             out["max_monthly_cost"] = None
         else:
             if amount <= 0 or amount > MAX_MONTHLY_COST_LIMIT:
-                failures.append(("max_monthly_cost", f"max_monthly_cost must be > 0 and <= "
-                                                     f"{MAX_MONTHLY_COST_LIMIT:g}, got {cost!r}"))
+                failures.append(
+                    (
+                        "max_monthly_cost",
+                        f"max_monthly_cost must be > 0 and <= "
+                        f"{MAX_MONTHLY_COST_LIMIT:g}, got {cost!r}",
+                    )
+                )
             out["max_monthly_cost"] = amount
 
     # adopt / release_on_delete
@@ -207,8 +255,9 @@ def validate(
         for key, value in routing.items():
             prop = f"routing.{key}"
             if key not in ROUTING_KEYS:
-                failures.append((prop, f"unknown routing field {key!r}; known: "
-                                       f"{', '.join(ROUTING_KEYS)}"))
+                failures.append(
+                    (prop, f"unknown routing field {key!r}; known: {', '.join(ROUTING_KEYS)}")
+                )
                 continue
             if value is None:
                 continue
@@ -230,14 +279,29 @@ def validate(
                 continue
             else:
                 norm_routing[key] = value.strip()
-            if info is not None and key == "voice_target" and key in info.routing_fields and \
-                    not is_unknown(value) and not re.match(info.target_pattern, str(value).strip()):
-                failures.append((prop, f"vendor {vendor} expects routing.voice_target to be "
-                                       f"{info.target_format} (e.g. {info.target_examples[0]!r}), "
-                                       f"got {value!r}"))
+            if (
+                info is not None
+                and key == "voice_target"
+                and key in info.routing_fields
+                and not is_unknown(value)
+                and not re.match(info.target_pattern, str(value).strip())
+            ):
+                failures.append(
+                    (
+                        prop,
+                        f"vendor {vendor} expects routing.voice_target to be "
+                        f"{info.target_format} (e.g. {info.target_examples[0]!r}), "
+                        f"got {value!r}",
+                    )
+                )
             if info is not None and key not in info.routing_fields:
-                failures.append((prop, f"vendor {vendor} cannot honour routing.{key}; it "
-                                       f"supports {', '.join(sorted(info.routing_fields)) or 'none'}"))
+                failures.append(
+                    (
+                        prop,
+                        f"vendor {vendor} cannot honour routing.{key}; it "
+                        f"supports {', '.join(sorted(info.routing_fields)) or 'none'}",
+                    )
+                )
         out["routing"] = norm_routing
 
     # vendor_options
@@ -253,9 +317,13 @@ def validate(
         known = dict(info.options) if info is not None else {}
         for key in options:
             if info is not None and key not in known:
-                failures.append((f"vendor_options.{key}",
-                                 f"vendor {vendor} has no option {key!r}; known: "
-                                 f"{', '.join(sorted(known)) or 'none'}"))
+                failures.append(
+                    (
+                        f"vendor_options.{key}",
+                        f"vendor {vendor} has no option {key!r}; known: "
+                        f"{', '.join(sorted(known)) or 'none'}",
+                    )
+                )
         out["vendor_options"] = dict(options)
     return out, failures
 
@@ -265,8 +333,9 @@ def routing_of(props: Mapping[str, Any]) -> Routing:
     raw = props.get("routing") or {}
     if not isinstance(raw, Mapping):
         return Routing()
-    return Routing.model_validate({k: v for k, v in raw.items()
-                                   if k in ROUTING_KEYS and v is not None and not is_unknown(v)})
+    return Routing.model_validate(
+        {k: v for k, v in raw.items() if k in ROUTING_KEYS and v is not None and not is_unknown(v)}
+    )
 
 
 def query_of(props: Mapping[str, Any]) -> NumberQuery:
@@ -302,11 +371,15 @@ def unsatisfied(outs: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
     if country and not is_unknown(country) and country != e164.country_of(number):
         bad.append("country")
     ntype = news.get("number_type")
-    if ntype and not is_unknown(ntype) and ntype != outs.get("number_type"):
-        if neutral_type(ntype) != e164.number_type_of(number):
-            bad.append("number_type")
+    if (
+        ntype
+        and not is_unknown(ntype)
+        and ntype != outs.get("number_type")
+        and neutral_type(ntype) != e164.number_type_of(number)
+    ):
+        bad.append("number_type")
     area = news.get("area_code")
-    national = e164.digits(number)[len(str(e164.country_code(number))):]
+    national = e164.digits(number)[len(str(e164.country_code(number))) :]
     if area and not is_unknown(area) and not national.startswith(area):
         bad.append("area_code")
     contains = news.get("contains")

@@ -66,7 +66,9 @@ class Routing(_Frozen):
 
     def changed_fields(self, other: Routing) -> list[str]:
         """Names of the fields whose value differs between ``self`` and ``other``."""
-        return [name for name in Routing.model_fields if getattr(self, name) != getattr(other, name)]
+        return [
+            name for name in Routing.model_fields if getattr(self, name) != getattr(other, name)
+        ]
 
     def is_empty(self) -> bool:
         """True when no field is set."""

@@ -91,8 +91,15 @@ class PhoneNumber(Resource, module="phonenumbers", name="PhoneNumber"):
     locality: pulumi.Output[str]
     status: pulumi.Output[str]
 
-    _OUTPUTS = ("vendor_id", "number_capabilities", "monthly_cost", "setup_cost", "currency",
-                "locality", "status")
+    _OUTPUTS = (
+        "vendor_id",
+        "number_capabilities",
+        "monthly_cost",
+        "setup_cost",
+        "currency",
+        "locality",
+        "status",
+    )
 
     def __init__(
         self,
@@ -101,7 +108,7 @@ class PhoneNumber(Resource, module="phonenumbers", name="PhoneNumber"):
         opts: pulumi.ResourceOptions | None = None,
         **kwargs: Any,
     ) -> None:
-        """``PhoneNumber(name, PhoneNumberArgs(...))`` or ``PhoneNumber(name, country="US", ...)``."""
+        """``PhoneNumber(name, PhoneNumberArgs(...))`` or ``PhoneNumber(name, country="US")``."""
         if args is None:
             routing = kwargs.pop("routing", None)
             args = PhoneNumberArgs(**kwargs)
@@ -111,7 +118,18 @@ class PhoneNumber(Resource, module="phonenumbers", name="PhoneNumber"):
         props = args.to_props()
         for key in (*self._OUTPUTS, "number"):
             props.setdefault(key, None)
-        for key in ("vendor", "country", "number_type", "area_code", "contains", "capabilities",
-                    "max_monthly_cost", "adopt", "release_on_delete", "routing", "vendor_options"):
+        for key in (
+            "vendor",
+            "country",
+            "number_type",
+            "area_code",
+            "contains",
+            "capabilities",
+            "max_monthly_cost",
+            "adopt",
+            "release_on_delete",
+            "routing",
+            "vendor_options",
+        ):
             props.setdefault(key, None)
         super().__init__(PhoneNumberProvider(), resource_name, props, opts)

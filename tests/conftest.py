@@ -14,7 +14,9 @@ VENDORS: list[str] = ["sandbox", *emulated_vendors()]
 
 
 @pytest.fixture(params=VENDORS)
-def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
     """A fresh backend per vendor."""
     b = Backend.start(request.param, tmp_path_factory.mktemp(request.param))
     yield b

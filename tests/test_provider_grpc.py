@@ -39,12 +39,21 @@ def _assert_no_secrets(backend: Backend, *texts: str) -> None:
             assert secret not in text
 
 
-def test_full_lifecycle(backend: Backend, provider: ProviderProcess, serialized_provider: str) -> None:
+def test_full_lifecycle(
+    backend: Backend, provider: ProviderProcess, serialized_provider: str
+) -> None:
     info = vendor_class(backend.vendor).info
     first, second = info.target_examples
     urn = URN.format("main")
-    inputs = _checked(provider, serialized_provider, "main", vendor=backend.vendor, country="US",
-                      area_code="415", routing={"voice_target": first})
+    inputs = _checked(
+        provider,
+        serialized_provider,
+        "main",
+        vendor=backend.vendor,
+        country="US",
+        area_code="415",
+        routing={"voice_target": first},
+    )
     id_, outs = provider.create(urn, inputs)
     assert id_ == outs["number"] and id_.startswith("+1415")
     assert outs["routing"]["voice_target"] == first
@@ -52,8 +61,15 @@ def test_full_lifecycle(backend: Backend, provider: ProviderProcess, serialized_
     assert ("buy", id_) in [(e["op"], e["number"]) for e in backend.ledger()]
 
     # a routing edit is an in-place update that keeps every output
-    news = _checked(provider, serialized_provider, "main", vendor=backend.vendor, country="US",
-                    area_code="415", routing={"voice_target": second})
+    news = _checked(
+        provider,
+        serialized_provider,
+        "main",
+        vendor=backend.vendor,
+        country="US",
+        area_code="415",
+        routing={"voice_target": second},
+    )
     diff = provider.diff(urn, id_, outs, news)
     assert diff.changes is True and diff.replaces == []
     new_outs = provider.update(urn, id_, outs, news)
@@ -63,11 +79,24 @@ def test_full_lifecycle(backend: Backend, provider: ProviderProcess, serialized_
     assert [e["op"] for e in backend.ledger()].count("buy") == 1
 
     # criteria are hints: dropping one is no replacement, one the number fails is
-    dropped = _checked(provider, serialized_provider, "main", vendor=backend.vendor,
-                       country="US", routing={"voice_target": second})
+    dropped = _checked(
+        provider,
+        serialized_provider,
+        "main",
+        vendor=backend.vendor,
+        country="US",
+        routing={"voice_target": second},
+    )
     assert provider.diff(urn, id_, new_outs, dropped).replaces == []
-    moved = _checked(provider, serialized_provider, "main", vendor=backend.vendor, country="US",
-                     area_code="212", routing={"voice_target": second})
+    moved = _checked(
+        provider,
+        serialized_provider,
+        "main",
+        vendor=backend.vendor,
+        country="US",
+        area_code="212",
+        routing={"voice_target": second},
+    )
     assert provider.diff(urn, id_, new_outs, moved).replaces == ["area_code"]
     same = provider.diff(urn, id_, new_outs, news)
     assert same.changes is False
@@ -81,15 +110,21 @@ def test_full_lifecycle(backend: Backend, provider: ProviderProcess, serialized_
     assert gone_id == ""
     provider.delete(urn, id_, new_outs)  # already gone: success
 
-    _assert_no_secrets(backend, repr(outs), repr(new_outs), provider.stderr,
-                       base64.b64decode(serialized_provider).decode("latin-1"))
+    _assert_no_secrets(
+        backend,
+        repr(outs),
+        repr(new_outs),
+        provider.stderr,
+        base64.b64decode(serialized_provider).decode("latin-1"),
+    )
 
 
 def test_simultaneous_creates_get_distinct_numbers(
     backend: Backend, provider: ProviderProcess, serialized_provider: str
 ) -> None:
-    inputs = _checked(provider, serialized_provider, "n", vendor=backend.vendor, country="US",
-                      area_code="415")
+    inputs = _checked(
+        provider, serialized_provider, "n", vendor=backend.vendor, country="US", area_code="415"
+    )
 
     def create(i: int) -> str:
         return provider.create(URN.format(f"n{i}"), inputs)[0]
@@ -101,11 +136,21 @@ def test_simultaneous_creates_get_distinct_numbers(
     assert sorted(buys) == sorted(numbers)
 
 
-def test_check_names_the_field(backend: Backend, provider: ProviderProcess, serialized_provider: str) -> None:
-    outcome = provider.check(URN.format("bad"), {}, {
-        "__provider": serialized_provider, "vendor": backend.vendor, "number": "+1999",
-        "max_monthly_cost": -3, "routing": {"bogus": "x"}, "capabilities": ["fax"],
-    })
+def test_check_names_the_field(
+    backend: Backend, provider: ProviderProcess, serialized_provider: str
+) -> None:
+    outcome = provider.check(
+        URN.format("bad"),
+        {},
+        {
+            "__provider": serialized_provider,
+            "vendor": backend.vendor,
+            "number": "+1999",
+            "max_monthly_cost": -3,
+            "routing": {"bogus": "x"},
+            "capabilities": ["fax"],
+        },
+    )
     fields = {prop for prop, _ in outcome.failures}
     assert {"number", "max_monthly_cost", "routing.bogus", "capabilities"} <= fields
 
@@ -115,10 +160,17 @@ def test_unknown_values_at_preview_do_not_crash(
 ) -> None:
     from pulumi_phonenumbers.inputs import UNKNOWN
 
-    outcome = provider.check(URN.format("u"), {}, {
-        "__provider": serialized_provider, "vendor": backend.vendor, "country": "US",
-        "area_code": UNKNOWN, "routing": {"voice_target": UNKNOWN},
-    })
+    outcome = provider.check(
+        URN.format("u"),
+        {},
+        {
+            "__provider": serialized_provider,
+            "vendor": backend.vendor,
+            "country": "US",
+            "area_code": UNKNOWN,
+            "routing": {"voice_target": UNKNOWN},
+        },
+    )
     assert outcome.failures == []
 
 
@@ -129,13 +181,13 @@ def test_bad_credentials_fail_with_a_clear_error_and_no_secret(
         pytest.skip("the sandbox needs no credentials")
     with ProviderProcess() as process:
         process.configure({**backend.config, **backend.bad_credentials()})
-        inputs = _checked(process, serialized_provider, "x", vendor=backend.vendor, country="US",
-                          area_code="415")
+        inputs = _checked(
+            process, serialized_provider, "x", vendor=backend.vendor, country="US", area_code="415"
+        )
         with pytest.raises(ProviderError) as info:
             process.create(URN.format("x"), inputs)
         assert "AuthError" in info.value.last_line
         _assert_no_secrets(backend, info.value.detail, process.stderr)
-        bad = {**backend.config, **backend.bad_credentials()}
-        for key, value in backend.bad_credentials().items():
-            assert bad[key] not in info.value.detail
+        for wrong in backend.bad_credentials().values():
+            assert wrong not in info.value.detail
     assert not [e for e in backend.ledger() if e["op"] == "buy"]

@@ -6,6 +6,7 @@ Prints one JSON line ``{"vendor", "url", "config"}`` and serves until killed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -22,15 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", default=None, help="SQLite file (default: a temp file)")
     args = parser.parse_args(argv)
     emulator = start(args.vendor, args.port, args.store)
-    sys.stdout.write(json.dumps({"vendor": args.vendor, "url": emulator.url,
-                                 "config": emulator.config}) + "\n")
+    sys.stdout.write(
+        json.dumps({"vendor": args.vendor, "url": emulator.url, "config": emulator.config}) + "\n"
+    )
     sys.stdout.flush()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         done.wait()
-    except KeyboardInterrupt:
-        pass
     emulator.stop()
     return 0
 

@@ -30,10 +30,13 @@ class BadRequest(Exception):
         self.code = code
 
 
-def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+def json_response(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
     """A JSON response."""
-    return Response(json.dumps(body), status=status, headers=dict(headers or {}),
-                    mimetype="application/json")
+    return Response(
+        json.dumps(body), status=status, headers=dict(headers or {}), mimetype="application/json"
+    )
 
 
 class Face:
@@ -46,7 +49,8 @@ class Face:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
-            (method, re.compile(pattern + r"\Z"), handler) for method, pattern, handler in self.routes()
+            (method, re.compile(pattern + r"\Z"), handler)
+            for method, pattern, handler in self.routes()
         ]
 
     # -- for subclasses ---------------------------------------------------------------
@@ -66,7 +70,7 @@ class Face:
         """The ``phonenumbers:*`` stack config that points the provider at this emulator."""
         raise NotImplementedError
 
-    def reset(self) -> None:  # noqa: B027 - optional hook
+    def reset(self) -> None:
         """Forget face-level state (tokens, assistants...) on ``POST /_emulator/reset``."""
 
     # -- dispatch -----------------------------------------------------------------------

@@ -44,15 +44,33 @@ class InventoryItem:
         return str(uuid.uuid5(_NAMESPACE, self.number))
 
 
-_LOCAL, _MOBILE, _TOLL = PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE
+_LOCAL, _MOBILE, _TOLL = (
+    PhoneNumberType.FIXED_LINE,
+    PhoneNumberType.MOBILE,
+    PhoneNumberType.TOLL_FREE,
+)
 _TYPE_NAME = {_LOCAL: "local", _MOBILE: "mobile", _TOLL: "toll_free"}
 
 # (country, type, prefixes, per prefix, capabilities, monthly, setup)
 _SPECS: tuple[tuple[str, int, tuple[str, ...], int, tuple[str, ...], str, str], ...] = (
-    ("US", _LOCAL, ("415", "212", "646", "310", "512", "628", "718", "305", "206", "617"), 60,
-     ("voice", "sms", "mms"), "0.80", "0.00"),
-    ("US", _TOLL, ("800", "833", "844", "855", "866", "877", "888"), 15, ("voice", "sms"),
-     "1.00", "0.00"),
+    (
+        "US",
+        _LOCAL,
+        ("415", "212", "646", "310", "512", "628", "718", "305", "206", "617"),
+        60,
+        ("voice", "sms", "mms"),
+        "0.80",
+        "0.00",
+    ),
+    (
+        "US",
+        _TOLL,
+        ("800", "833", "844", "855", "866", "877", "888"),
+        15,
+        ("voice", "sms"),
+        "1.00",
+        "0.00",
+    ),
     ("CA", _LOCAL, ("416", "604", "514", "403"), 30, ("voice", "sms"), "0.80", "0.00"),
     ("CA", _TOLL, ("800", "888"), 15, ("voice",), "1.00", "0.00"),
     ("GB", _LOCAL, ("20", "161", "121", "131"), 25, ("voice",), "0.95", "0.00"),
@@ -83,8 +101,12 @@ _SPECS: tuple[tuple[str, int, tuple[str, ...], int, tuple[str, ...], str, str], 
 
 def _lengths(country: str, ptype: int) -> list[int]:
     meta = phonenumbers.PhoneMetadata.metadata_for_region(country)
+    assert meta is not None and meta.general_desc is not None
     desc = {_LOCAL: meta.fixed_line, _MOBILE: meta.mobile, _TOLL: meta.toll_free}[ptype]
-    lengths = [n for n in (desc.possible_length or meta.general_desc.possible_length) if n > 0]
+    possible = (
+        desc.possible_length if desc is not None else None
+    ) or meta.general_desc.possible_length
+    lengths = [n for n in possible if n > 0]
     return lengths or list(meta.general_desc.possible_length)
 
 
@@ -110,7 +132,9 @@ def generate(seed: int = 20261122) -> tuple[InventoryItem, ...]:
                 length = rng.choice(lengths)
                 if length <= len(prefix):
                     continue
-                nsn = prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix)))
+                nsn = prefix + "".join(
+                    rng.choice("0123456789") for _ in range(length - len(prefix))
+                )
                 parsed = phonenumbers.parse(f"+{code}{nsn}")
                 if not phonenumbers.is_valid_number(parsed):
                     continue
@@ -124,8 +148,11 @@ def generate(seed: int = 20261122) -> tuple[InventoryItem, ...]:
                 if e164 in items:
                     continue
                 ndc_len = phonenumbers.length_of_national_destination_code(parsed)
-                place = (geocoder.description_for_number(parsed, "en")
-                         or geocoder.country_name_for_number(parsed, "en") or country)
+                place = (
+                    geocoder.description_for_number(parsed, "en")
+                    or geocoder.country_name_for_number(parsed, "en")
+                    or country
+                )
                 items[e164] = InventoryItem(
                     number=e164,
                     country=country,

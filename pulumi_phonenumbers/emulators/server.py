@@ -190,7 +190,6 @@ def start(vendor: str, port: int = 0, store_path: str | Path | None = None) -> R
     face = face_class(vendor)(store)
     app = EmulatorApp(face)
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)
-    server.daemon_threads = True
     url = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name=f"emulator-{vendor}", daemon=True)
     thread.start()

@@ -12,6 +12,7 @@ goes back on sale. The ledger records every ``buy``, ``release`` and ``update``.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import tempfile
 import threading
@@ -70,15 +71,23 @@ class OwnedRecord:
 
 def _item(row: Sequence[Any]) -> InventoryItem:
     return InventoryItem(
-        number=row[0], country=row[1], number_type=row[2], area_code=row[3],
-        capabilities=tuple(c for c in row[4].split(",") if c), monthly=Decimal(row[5]),
-        setup=Decimal(row[6]), currency=row[7], locality=row[8],
+        number=row[0],
+        country=row[1],
+        number_type=row[2],
+        area_code=row[3],
+        capabilities=tuple(c for c in row[4].split(",") if c),
+        monthly=Decimal(row[5]),
+        setup=Decimal(row[6]),
+        currency=row[7],
+        locality=row[8],
         needs_verification=bool(row[9]),
     )
 
 
-_ITEM_COLS = ("i.number, i.country, i.number_type, i.area_code, i.capabilities, i.monthly, "
-              "i.setup, i.currency, i.locality, i.needs_verification")
+_ITEM_COLS = (
+    "i.number, i.country, i.number_type, i.area_code, i.capabilities, i.monthly, "
+    "i.setup, i.currency, i.locality, i.needs_verification"
+)
 
 
 class Store:
@@ -86,9 +95,9 @@ class Store:
 
     def __init__(self, path: str | Path | None = None) -> None:
         if path is None:
-            handle = tempfile.NamedTemporaryFile(prefix="phonenumbers-", suffix=".db", delete=False)
-            handle.close()
-            path = handle.name
+            fd, name = tempfile.mkstemp(prefix="phonenumbers-", suffix=".db")
+            os.close(fd)
+            path = name
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -98,8 +107,9 @@ class Store:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
@@ -127,16 +137,34 @@ class Store:
             conn.execute("DELETE FROM inventory WHERE number NOT IN (SELECT number FROM owned)")
             conn.executemany(
                 "INSERT OR IGNORE INTO inventory VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [(i.number, i.country, i.number_type, i.area_code, ",".join(i.capabilities),
-                  str(i.monthly), str(i.setup), i.currency, i.locality,
-                  int(i.needs_verification), i.ref) for i in generate()],
+                [
+                    (
+                        i.number,
+                        i.country,
+                        i.number_type,
+                        i.area_code,
+                        ",".join(i.capabilities),
+                        str(i.monthly),
+                        str(i.setup),
+                        i.currency,
+                        i.locality,
+                        int(i.needs_verification),
+                        i.ref,
+                    )
+                    for i in generate()
+                ],
             )
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('inventory', ?)",
-                         (_INVENTORY_VERSION,))
+            conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('inventory', ?)", (_INVENTORY_VERSION,)
+            )
 
-    def _ledger(self, conn: sqlite3.Connection, op: str, number: str, detail: Mapping[str, Any]) -> None:
-        conn.execute("INSERT INTO ledger(ts, op, number, detail) VALUES (?,?,?,?)",
-                     (time.time(), op, number, json.dumps(dict(detail), sort_keys=True)))
+    def _ledger(
+        self, conn: sqlite3.Connection, op: str, number: str, detail: Mapping[str, Any]
+    ) -> None:
+        conn.execute(
+            "INSERT INTO ledger(ts, op, number, detail) VALUES (?,?,?,?)",
+            (time.time(), op, number, json.dumps(dict(detail), sort_keys=True)),
+        )
 
     # -- inventory ---------------------------------------------------------------------
     def search(
@@ -181,27 +209,40 @@ class Store:
         base = f"FROM inventory i LEFT JOIN owned o ON o.number = i.number WHERE {sql_where}"
         conn = self._conn()
         total = conn.execute(f"SELECT count(*) {base}", args).fetchone()[0]
-        rows = conn.execute(f"SELECT {_ITEM_COLS} {base} ORDER BY i.number LIMIT ? OFFSET ?",
-                            [*args, limit, offset]).fetchall()
+        rows = conn.execute(
+            f"SELECT {_ITEM_COLS} {base} ORDER BY i.number LIMIT ? OFFSET ?", [*args, limit, offset]
+        ).fetchall()
         return [_item(r) for r in rows], int(total)
 
     def item(self, number: str) -> InventoryItem | None:
         """The inventory facts of ``number``, owned or not."""
-        row = self._conn().execute(f"SELECT {_ITEM_COLS} FROM inventory i WHERE i.number = ?",
-                                   (number,)).fetchone()
+        row = (
+            self._conn()
+            .execute(f"SELECT {_ITEM_COLS} FROM inventory i WHERE i.number = ?", (number,))
+            .fetchone()
+        )
         return _item(row) if row else None
 
     def item_by_ref(self, ref: str) -> InventoryItem | None:
         """The inventory facts for a stable inventory id."""
-        row = self._conn().execute(f"SELECT {_ITEM_COLS} FROM inventory i WHERE i.ref = ?",
-                                   (ref,)).fetchone()
+        row = (
+            self._conn()
+            .execute(f"SELECT {_ITEM_COLS} FROM inventory i WHERE i.ref = ?", (ref,))
+            .fetchone()
+        )
         return _item(row) if row else None
 
     def available(self, number: str) -> InventoryItem | None:
         """The item when it is for sale now, else ``None``."""
-        row = self._conn().execute(
-            f"SELECT {_ITEM_COLS} FROM inventory i LEFT JOIN owned o ON o.number = i.number "
-            "WHERE i.number = ? AND o.number IS NULL", (number,)).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                f"SELECT {_ITEM_COLS} FROM inventory i LEFT JOIN owned o ON o.number = i.number "
+                "WHERE i.number = ? AND o.number IS NULL",
+                (number,),
+            )
+            .fetchone()
+        )
         return _item(row) if row else None
 
     # -- ownership ---------------------------------------------------------------------
@@ -221,26 +262,37 @@ class Store:
         with self._write() as conn:
             row = conn.execute(
                 f"SELECT {_ITEM_COLS}, o.number FROM inventory i LEFT JOIN owned o "
-                "ON o.number = i.number WHERE i.number = ?", (number,)).fetchone()
+                "ON o.number = i.number WHERE i.number = ?",
+                (number,),
+            ).fetchone()
             if row is None or row[10] is not None:
                 raise Unavailable(number)
             seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM owned").fetchone()[0]
             now = time.time()
-            conn.execute("INSERT INTO owned VALUES (?,?,?,?,?,?,?)",
-                         (number, vendor_id, status, json.dumps(routing), json.dumps(data), now, seq))
-            self._ledger(conn, "buy", number, {"vendor": vendor, "vendor_id": vendor_id,
-                                               "routing": routing})
+            conn.execute(
+                "INSERT INTO owned VALUES (?,?,?,?,?,?,?)",
+                (number, vendor_id, status, json.dumps(routing), json.dumps(data), now, seq),
+            )
+            self._ledger(
+                conn, "buy", number, {"vendor": vendor, "vendor_id": vendor_id, "routing": routing}
+            )
         return OwnedRecord(_item(row[:10]), vendor_id, status, routing, data, now)
 
     def _owned(self, where: str, value: str) -> OwnedRecord | None:
-        row = self._conn().execute(
-            f"SELECT {_ITEM_COLS}, o.vendor_id, o.status, o.routing, o.data, o.bought_at "
-            f"FROM owned o JOIN inventory i ON i.number = o.number WHERE {where} = ?",
-            (value,)).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                f"SELECT {_ITEM_COLS}, o.vendor_id, o.status, o.routing, o.data, o.bought_at "
+                f"FROM owned o JOIN inventory i ON i.number = o.number WHERE {where} = ?",
+                (value,),
+            )
+            .fetchone()
+        )
         if row is None:
             return None
-        return OwnedRecord(_item(row[:10]), row[10], row[11], json.loads(row[12]),
-                           json.loads(row[13]), row[14])
+        return OwnedRecord(
+            _item(row[:10]), row[10], row[11], json.loads(row[12]), json.loads(row[13]), row[14]
+        )
 
     def get(self, number: str) -> OwnedRecord | None:
         """The owned record of ``number``, or ``None``."""
@@ -266,19 +318,30 @@ class Store:
         status: str | None = None,
         log: bool = True,
     ) -> OwnedRecord | None:
-        """Merge ``routing`` / ``data`` into the record and set ``status``; ``None`` if not owned."""
+        """Merge ``routing`` / ``data`` into the record, set ``status``; ``None`` if not owned."""
         with self._write() as conn:
-            row = conn.execute("SELECT routing, data, status FROM owned WHERE number = ?",
-                               (number,)).fetchone()
+            row = conn.execute(
+                "SELECT routing, data, status FROM owned WHERE number = ?", (number,)
+            ).fetchone()
             if row is None:
                 return None
             new_routing = {**json.loads(row[0]), **(routing or {})}
             new_data = {**json.loads(row[1]), **(data or {})}
-            conn.execute("UPDATE owned SET routing = ?, data = ?, status = ? WHERE number = ?",
-                         (json.dumps(new_routing), json.dumps(new_data), status or row[2], number))
+            conn.execute(
+                "UPDATE owned SET routing = ?, data = ?, status = ? WHERE number = ?",
+                (json.dumps(new_routing), json.dumps(new_data), status or row[2], number),
+            )
             if log:
-                self._ledger(conn, "update", number, {"vendor": vendor, "routing": dict(routing or {}),
-                                                      **({"status": status} if status else {})})
+                self._ledger(
+                    conn,
+                    "update",
+                    number,
+                    {
+                        "vendor": vendor,
+                        "routing": dict(routing or {}),
+                        **({"status": status} if status else {}),
+                    },
+                )
         return self.get(number)
 
     def release(self, number: str, *, vendor: str) -> bool:
@@ -298,7 +361,11 @@ class Store:
 
     def ledger(self) -> list[dict[str, Any]]:
         """All events, oldest first: ``{"op", "number", "ts", ...detail}``."""
-        rows = self._conn().execute("SELECT op, number, ts, detail FROM ledger ORDER BY seq").fetchall()
+        rows = (
+            self._conn()
+            .execute("SELECT op, number, ts, detail FROM ledger ORDER BY seq")
+            .fetchall()
+        )
         return [{"op": r[0], "number": r[1], "ts": r[2], **json.loads(r[3])} for r in rows]
 
     def setting(self, key: str, default: Any = None) -> Any:

@@ -82,8 +82,11 @@ class ProviderProcess:
         full_env = {**os.environ, **(env or {})}
         full_env.setdefault("PULUMI_PROJECT", "phonenumbers-test")
         self.proc = subprocess.Popen(
-            [python, "-u", "-m", "pulumi.dynamic"], stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=full_env, text=True,
+            [python, "-u", "-m", "pulumi.dynamic"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=full_env,
+            text=True,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().strip()
@@ -128,22 +131,29 @@ class ProviderProcess:
     # -- the engine's calls -------------------------------------------------------------
     def configure(self, config: Mapping[str, str]) -> None:
         """Send stack config (``{"phonenumbers:key": "value"}``)."""
-        self._call("Configure", proto.ConfigureRequest(args=_serialize(config),
-                                                       acceptSecrets=False))
+        self._call(
+            "Configure", proto.ConfigureRequest(args=_serialize(config), acceptSecrets=False)
+        )
 
     def check(self, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> CheckOutcome:
         """Check; ``news`` must include ``__provider``."""
-        resp = self._call("Check", proto.CheckRequest(urn=urn, olds=_serialize(olds),
-                                                      news=_serialize(news)))
-        return CheckOutcome(_deserialize(resp.inputs, True),
-                            [(f.property, f.reason) for f in resp.failures])
+        resp = self._call(
+            "Check", proto.CheckRequest(urn=urn, olds=_serialize(olds), news=_serialize(news))
+        )
+        return CheckOutcome(
+            _deserialize(resp.inputs, True), [(f.property, f.reason) for f in resp.failures]
+        )
 
-    def diff(self, urn: str, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffOutcome:
+    def diff(
+        self, urn: str, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]
+    ) -> DiffOutcome:
         """Diff old outputs against new checked inputs."""
-        resp = self._call("Diff", proto.DiffRequest(urn=urn, id=id_, olds=_serialize(olds),
-                                                    news=_serialize(news)))
-        changes = {proto.DiffResponse.DIFF_SOME: True,
-                   proto.DiffResponse.DIFF_NONE: False}.get(resp.changes)
+        resp = self._call(
+            "Diff", proto.DiffRequest(urn=urn, id=id_, olds=_serialize(olds), news=_serialize(news))
+        )
+        changes = {proto.DiffResponse.DIFF_SOME: True, proto.DiffResponse.DIFF_NONE: False}.get(
+            resp.changes
+        )
         return DiffOutcome(changes, list(resp.replaces), bool(resp.deleteBeforeReplace))
 
     def create(self, urn: str, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -151,17 +161,23 @@ class ProviderProcess:
         resp = self._call("Create", proto.CreateRequest(urn=urn, properties=_serialize(props)))
         return resp.id, _deserialize(resp.properties)
 
-    def update(self, urn: str, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
+    def update(
+        self, urn: str, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """Update; returns the new outputs."""
-        resp = self._call("Update", proto.UpdateRequest(urn=urn, id=id_, olds=_serialize(olds),
-                                                        news=_serialize(news)))
+        resp = self._call(
+            "Update",
+            proto.UpdateRequest(urn=urn, id=id_, olds=_serialize(olds), news=_serialize(news)),
+        )
         return _deserialize(resp.properties)
 
-    def read(self, urn: str, id_: str, props: Mapping[str, Any],
-             inputs: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+    def read(
+        self, urn: str, id_: str, props: Mapping[str, Any], inputs: Mapping[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         """Read; returns ``(id, outputs, inputs or None)``; an empty id means gone."""
-        req = proto.ReadRequest(urn=urn, id=id_, properties=_serialize(props),
-                                inputs=_serialize(inputs or {}))
+        req = proto.ReadRequest(
+            urn=urn, id=id_, properties=_serialize(props), inputs=_serialize(inputs or {})
+        )
         resp = self._call("Read", req)
         new_inputs = _deserialize(resp.inputs) if resp.HasField("inputs") else None
         return resp.id, _deserialize(resp.properties), new_inputs

@@ -56,11 +56,15 @@ class Backend:
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{vendor}.db"
         if vendor == "sandbox":
-            return cls(vendor, Store(path), {f"{NAMESPACE}:sandboxPath": str(path),
-                                             f"{NAMESPACE}:vendor": "sandbox"})
+            return cls(
+                vendor,
+                Store(path),
+                {f"{NAMESPACE}:sandboxPath": str(path), f"{NAMESPACE}:vendor": "sandbox"},
+            )
         emulator = start(vendor, 0, path)
-        return cls(vendor, emulator.store, {**emulator.config, f"{NAMESPACE}:vendor": vendor},
-                   emulator)
+        return cls(
+            vendor, emulator.store, {**emulator.config, f"{NAMESPACE}:vendor": vendor}, emulator
+        )
 
     @property
     def url(self) -> str:

@@ -87,9 +87,7 @@ class Vendor(abc.ABC):
         """Every number the account owns, following the vendor's paging."""
 
     @abc.abstractmethod
-    def update_routing(
-        self, owned: OwnedNumber, old: Routing, new: Routing
-    ) -> OwnedNumber:
+    def update_routing(self, owned: OwnedNumber, old: Routing, new: Routing) -> OwnedNumber:
         """Send only the routing fields that differ between ``old`` and ``new``.
 
         Returns the number as it stands afterwards (routing = ``new`` as applied).

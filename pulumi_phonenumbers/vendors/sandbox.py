@@ -16,7 +16,15 @@ from ..config import Settings
 from ..emulators.inventory import InventoryItem
 from ..emulators.store import OwnedRecord, Store, Unavailable
 from ..errors import NotAvailable, NotFound
-from ..models import CAPABILITIES, AvailableNumber, Money, NumberQuery, OwnedNumber, Routing, SearchPage
+from ..models import (
+    CAPABILITIES,
+    AvailableNumber,
+    Money,
+    NumberQuery,
+    OwnedNumber,
+    Routing,
+    SearchPage,
+)
 from .base import Vendor, VendorInfo
 
 __all__ = ["SandboxVendor"]
@@ -37,20 +45,29 @@ def _store(settings: Settings) -> Store:
 
 def _available(item: InventoryItem) -> AvailableNumber:
     return AvailableNumber(
-        number=item.number, country=item.country, number_type=item.number_type,
-        capabilities=item.capabilities, monthly_cost=Money(amount=item.monthly, currency=item.currency),
-        setup_cost=Money(amount=item.setup, currency=item.currency), locality=item.locality,
+        number=item.number,
+        country=item.country,
+        number_type=item.number_type,
+        capabilities=item.capabilities,
+        monthly_cost=Money(amount=item.monthly, currency=item.currency),
+        setup_cost=Money(amount=item.setup, currency=item.currency),
+        locality=item.locality,
     )
 
 
 def _owned(record: OwnedRecord) -> OwnedNumber:
     item = record.item
     return OwnedNumber(
-        number=item.number, vendor_id=record.vendor_id, country=item.country,
-        number_type=item.number_type, capabilities=item.capabilities,
+        number=item.number,
+        vendor_id=record.vendor_id,
+        country=item.country,
+        number_type=item.number_type,
+        capabilities=item.capabilities,
         monthly_cost=Money(amount=item.monthly, currency=item.currency),
-        setup_cost=Money(amount=item.setup, currency=item.currency), locality=item.locality,
-        status=record.status, routing=Routing.model_validate(record.routing),
+        setup_cost=Money(amount=item.setup, currency=item.currency),
+        locality=item.locality,
+        status=record.status,
+        routing=Routing.model_validate(record.routing),
     )
 
 
@@ -72,22 +89,35 @@ class SandboxVendor(Vendor):
     def search(self, query: NumberQuery, cursor: str | None = None) -> SearchPage:
         offset = int(cursor or 0)
         items, total = self.store.search(
-            country=query.country, number_type=query.number_type, area_code=query.area_code,
-            contains=query.contains, capabilities=query.capabilities,
-            max_monthly=query.max_monthly_cost, limit=_PAGE, offset=offset,
+            country=query.country,
+            number_type=query.number_type,
+            area_code=query.area_code,
+            contains=query.contains,
+            capabilities=query.capabilities,
+            max_monthly=query.max_monthly_cost,
+            limit=_PAGE,
+            offset=offset,
         )
         nxt = offset + len(items)
-        return SearchPage(numbers=tuple(_available(i) for i in items),
-                          next_cursor=str(nxt) if items and nxt < total else None)
+        return SearchPage(
+            numbers=tuple(_available(i) for i in items),
+            next_cursor=str(nxt) if items and nxt < total else None,
+        )
 
-    def buy(self, candidate: AvailableNumber, routing: Routing, options: Mapping[str, Any]) -> OwnedNumber:
+    def buy(
+        self, candidate: AvailableNumber, routing: Routing, options: Mapping[str, Any]
+    ) -> OwnedNumber:
         try:
-            record = self.store.buy(candidate.number, vendor=self.name,
-                                    vendor_id=f"sbx_{uuid.uuid4().hex[:16]}",
-                                    routing=routing.model_dump(exclude_none=True))
+            record = self.store.buy(
+                candidate.number,
+                vendor=self.name,
+                vendor_id=f"sbx_{uuid.uuid4().hex[:16]}",
+                routing=routing.model_dump(exclude_none=True),
+            )
         except Unavailable:
-            raise NotAvailable(f"sandbox: {candidate.number} is not available",
-                               vendor=self.name, status=404) from None
+            raise NotAvailable(
+                f"sandbox: {candidate.number} is not available", vendor=self.name, status=404
+            ) from None
         return _owned(record)
 
     def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
@@ -102,8 +132,11 @@ class SandboxVendor(Vendor):
         changed = {name: getattr(new, name) for name in old.changed_fields(new)}
         record = self.store.update(owned.number, vendor=self.name, routing=changed)
         if record is None:
-            raise NotFound(f"sandbox: {owned.number} is not owned by this account",
-                           vendor=self.name, status=404)
+            raise NotFound(
+                f"sandbox: {owned.number} is not owned by this account",
+                vendor=self.name,
+                status=404,
+            )
         return _owned(record)
 
     def release(self, number: str, vendor_id: str) -> None:
