@@ -1,0 +1,159 @@
+"""Build the Pulumi Package Schema (``schema.json``) from the models and the config table.
+
+``python scripts/gen_schema.py`` writes it; a test fails when the committed file is stale.
+Plain Python: no Pulumi import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import CONFIG_KEYS
+from .inputs import INPUT_KEYS, ROUTING_KEYS
+from .models import CAPABILITIES, Routing
+from .vendors import REGISTRY
+
+__all__ = ["build_schema"]
+
+_ROUTING_DOCS = {
+    "voice_target": "Where inbound calls go: a Plivo app id, Sinch Voice app id (UUID), KrosAI "
+    "endpoint id, Bolna agent id (UUID) or Sondos assistant id (integer).",
+    "sms_target": "Messaging target (Sinch SMS service plan id).",
+    "label": "Display name / alias shown in the vendor console (Plivo alias, Sinch displayName).",
+    "inbound": "Allow inbound calls (KrosAI allow_inbound).",
+    "outbound": "Allow outbound calls (KrosAI allow_outbound).",
+}
+_ROUTING_TYPES = {"inbound": "boolean", "outbound": "boolean"}
+
+_INPUT_DOCS: dict[str, tuple[dict[str, Any], str]] = {
+    "vendor": (
+        {"type": "string"},
+        "Vendor: " + ", ".join(sorted(REGISTRY)) + ". Defaults to "
+        "stack config `phonenumbers:vendor`, else `sandbox`. A change replaces the number.",
+    ),
+    "country": ({"type": "string"}, "ISO 3166-1 alpha-2 country (default `US`)."),
+    "number_type": (
+        {"type": "string"},
+        "`local` (default), `mobile`, `toll_free`, or a vendor "
+        "extra such as Plivo's `national` / `fixed`.",
+    ),
+    "area_code": (
+        {"type": "string"},
+        "Area code / national destination code (a hint: an edit "
+        "replaces only when the held number no longer matches).",
+    ),
+    "contains": ({"type": "string"}, "Digits the number must contain (a hint)."),
+    "capabilities": (
+        {"type": "array", "items": {"type": "string", "enum": list(CAPABILITIES)}},
+        "Required capabilities (a hint).",
+    ),
+    "max_monthly_cost": ({"type": "number"}, "Maximum monthly price in the vendor's currency."),
+    "number": ({"type": "string"}, "Buy (or adopt) exactly this E.164 number; a change replaces."),
+    "adopt": ({"type": "boolean"}, "Take over a number the account already owns (no purchase)."),
+    "release_on_delete": (
+        {"type": "boolean"},
+        "Release the number on delete (default true; false when adopted).",
+    ),
+    "routing": (
+        {"$ref": "#/types/phonenumbers:index:Routing"},
+        "Where traffic goes; a routing edit is an in-place update.",
+    ),
+    "vendor_options": (
+        {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}},
+        "Vendor-only purchase options (Plivo cnam_lookup, subaccount, "
+        "compliance_application_id; Bolna provider, region).",
+    ),
+}
+_OUTPUT_DOCS: dict[str, tuple[dict[str, Any], str]] = {
+    "vendor_id": ({"type": "string"}, "The vendor's own id of the number."),
+    "number_capabilities": (
+        {"type": "array", "items": {"type": "string"}},
+        "What the held number supports.",
+    ),
+    "monthly_cost": ({"type": "number"}, "Monthly price."),
+    "setup_cost": ({"type": "number"}, "One-off setup price."),
+    "currency": ({"type": "string"}, "Currency of the prices."),
+    "locality": ({"type": "string"}, "Place name of the number."),
+    "status": ({"type": "string"}, "`active`, or a vendor state such as `pending`."),
+}
+_FLEET_INPUTS: dict[str, tuple[dict[str, Any], str]] = {
+    "size": (
+        {"type": "integer"},
+        "Number of numbers, keyed 0..N-1 (shrinking releases the "
+        "highest keys). Exactly one of size / keys.",
+    ),
+    "keys": (
+        {"type": "array", "items": {"type": "string"}},
+        "Named numbers (removing a key releases exactly that number).",
+    ),
+    **{k: v for k, v in _INPUT_DOCS.items() if k not in ("number", "adopt")},
+}
+_FLEET_OUTPUTS: dict[str, tuple[dict[str, Any], str]] = {
+    "numbers": (
+        {"type": "object", "additionalProperties": {"type": "string"}},
+        "Key -> E.164 number.",
+    ),
+    "monthly_cost": ({"type": "number"}, "Sum of the monthly prices."),
+}
+
+
+def _props(table: dict[str, tuple[dict[str, Any], str]]) -> dict[str, Any]:
+    return {name: {**spec, "description": doc} for name, (spec, doc) in sorted(table.items())}
+
+
+def build_schema(version: str = "0.1.0") -> dict[str, Any]:
+    """The schema as a dict (deterministic key order)."""
+    assert set(_INPUT_DOCS) == set(INPUT_KEYS), "schema: document every PhoneNumber input"
+    assert set(_ROUTING_DOCS) == set(ROUTING_KEYS) == set(Routing.model_fields)
+    inputs = _props(_INPUT_DOCS)
+    outputs = {**inputs, **_props(_OUTPUT_DOCS)}
+    outputs["number"] = {"type": "string", "description": "The E.164 number (also the id)."}
+    config = {
+        key.name: {
+            "type": "string",
+            "description": key.description
+            + (f" Environment fallback: `{key.env}`." if key.env else ""),
+            **({"default": key.default} if key.default else {}),
+            **({"secret": True} if key.secret else {}),
+        }
+        for key in sorted(CONFIG_KEYS, key=lambda k: k.name)
+    }
+    return {
+        "name": "phonenumbers",
+        "displayName": "Phone numbers",
+        "version": version,
+        "description": "Telephone numbers as infrastructure: search, buy, route and release "
+        "numbers at Plivo, Sinch, KrosAI, Bolna and Sondos AI (Python dynamic provider).",
+        "keywords": ["telephony", "phone-numbers", "category/utility", "kind/native"],
+        "language": {"python": {"packageName": "pulumi_phonenumbers"}},
+        "config": {"variables": config},
+        "types": {
+            "phonenumbers:index:Routing": {
+                "type": "object",
+                "description": "Vendor-neutral routing; a field a vendor cannot honour fails at "
+                "preview.",
+                "properties": {
+                    name: {"type": _ROUTING_TYPES.get(name, "string"), "description": doc}
+                    for name, doc in sorted(_ROUTING_DOCS.items())
+                },
+            }
+        },
+        "resources": {
+            "phonenumbers:index:PhoneNumber": {
+                "description": "A telephone number. Runtime type token "
+                "`pulumi-python:dynamic/phonenumbers:PhoneNumber` (a Python dynamic resource).",
+                "inputProperties": inputs,
+                "requiredInputs": [],
+                "properties": outputs,
+                "required": sorted(["number", "vendor_id", "status", "vendor", "country"]),
+            },
+            "phonenumbers:index:PhoneNumberFleet": {
+                "isComponent": True,
+                "description": "N numbers from one set of criteria and routing.",
+                "inputProperties": _props(_FLEET_INPUTS),
+                "requiredInputs": [],
+                "properties": _props(_FLEET_OUTPUTS),
+                "required": ["monthly_cost", "numbers"],
+            },
+        },
+    }
