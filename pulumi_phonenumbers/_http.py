@@ -3,24 +3,31 @@
 Each vendor module builds one :class:`HttpClient` per provider process (``httpx.Client``
 is thread-safe and pools connections, so the provider's 4 worker threads share it).
 
-Retry rules (DESIGN.md §4):
+Retry rules (DESIGN.md §4), decided by :func:`should_retry`:
 
-* ``read`` / ``write`` / ``release``: retried on connect errors, timeouts, resets, 429 and 5xx.
+* ``read`` / ``write`` / ``release``: retried on connect errors, timeouts, resets, 408,
+  429 and 5xx (these operations are idempotent).
 * ``purchase``: retried only when the request provably never reached the vendor (connect
-  error) or the vendor said 429. Any other failure is raised at once, so that the caller
-  can ask the vendor whether the purchase happened before doing anything else.
+  error, no free pooled connection) or the vendor said 429. Any other failure (timeout,
+  reset, 5xx) is raised at once as *ambiguous*, so that the caller can ask the vendor
+  whether the purchase happened before doing anything else.
 
-Backoff is exponential with full jitter, ``Retry-After`` is honoured up to a cap, and the
-whole call is bounded by a deadline. Every message built here is passed through
-:func:`redact`, so credentials never reach an error, a log line or Pulumi state.
+Backoff is exponential with full jitter; ``Retry-After`` (seconds or an HTTP date) is
+honoured up to :attr:`RetryPolicy.retry_after_max`; every attempt's timeout is cut to
+what is left of the call's deadline. Every message built here is passed through
+:func:`redact`, and the ``httpx``/``httpcore`` loggers get a filter that redacts the
+secrets of every live client (Plivo puts its auth id in the URL path), so credentials
+never reach an error, a log line or Pulumi state.
 """
 
 from __future__ import annotations
 
 import email.utils
+import logging
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,8 +36,10 @@ import httpx
 
 from .errors import (
     AuthError,
+    ConfigError,
     NotFound,
     PaymentError,
+    PhoneNumbersError,
     RateLimited,
     ServerError,
     TimeoutError_,
@@ -45,17 +54,27 @@ __all__ = [
     "Kind",
     "RetryPolicy",
     "default_error",
+    "parse_retry_after",
     "redact",
+    "should_retry",
 ]
 
 Kind = Literal["read", "write", "purchase", "release"]
 ErrorMapper = Callable[[httpx.Response], VendorError]
 _USER_AGENT = "pulumi-phonenumbers/0.1"
+_log = logging.getLogger("pulumi_phonenumbers.http")
+
+#: The request never left this machine: safe to repeat even for a purchase.
+_NOT_SENT: tuple[type[Exception], ...] = (
+    httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError,
+)
+#: A broken base URL or request: repeating cannot help.
+_BROKEN: tuple[type[Exception], ...] = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Bounded retries: ``attempts`` in all, within ``deadline`` seconds."""
+    """Bounded retries: at most ``attempts`` requests, all within ``deadline`` seconds."""
 
     attempts: int = 4
     deadline: float = 60.0
@@ -64,17 +83,31 @@ class RetryPolicy:
     retry_after_max: float = 10.0
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to sleep before attempt ``attempt + 1`` (``attempt`` counts from 1)."""
+        """Seconds to sleep before attempt ``attempt + 1`` (``attempt`` counts from 1).
+
+        The vendor's ``Retry-After`` wins (capped at ``retry_after_max``); otherwise full
+        jitter over ``backoff * 2**(attempt-1)``, capped at ``backoff_max``.
+        """
         if retry_after is not None:
             return max(0.0, min(retry_after, self.retry_after_max))
         return random.uniform(0, min(self.backoff_max, self.backoff * 2 ** (attempt - 1)))
 
 
+def should_retry(kind: Kind, error: PhoneNumbersError) -> bool:
+    """Whether a failed attempt of an operation of ``kind`` may be repeated."""
+    if isinstance(error, TransportError):
+        return not error.sent or kind != "purchase"
+    if isinstance(error, VendorError):
+        if error.status == 429:
+            return True
+        return kind != "purchase" and (error.status >= 500 or error.status == 408)
+    return False
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
     """Replace every secret value in ``text`` with ``***``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, "***")
     return text
 
 
@@ -83,12 +116,14 @@ def parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if seconds == seconds else None  # NaN is junk
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
     return max(0.0, when.timestamp() - time.time())
 
@@ -114,6 +149,29 @@ def default_error(vendor: str, response: httpx.Response, message: str, code: str
     return cls(text, vendor=vendor, status=status, code=code, retry_after=retry_after)
 
 
+class _RedactingFilter(logging.Filter):
+    """Redacts the secrets of every live :class:`HttpClient` from library log records."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clients: weakref.WeakSet[HttpClient] = weakref.WeakSet()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = [s for client in list(self.clients) for s in client.secrets]
+        if secrets:
+            message = record.getMessage()
+            clean = redact(message, secrets)
+            if clean != message:
+                record.msg, record.args = clean, None
+        return True
+
+
+_FILTER = _RedactingFilter()
+for _name in ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2",
+              "httpcore.proxy", "httpcore.socks"):
+    logging.getLogger(_name).addFilter(_FILTER)
+
+
 class HttpClient:
     """A vendor's pooled HTTP client with retries and error mapping."""
 
@@ -131,6 +189,7 @@ class HttpClient:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.vendor = vendor
+        self.timeout = float(timeout)
         self.policy = policy or RetryPolicy()
         self.secrets = tuple(s for s in secrets if s)
         self._error_mapper = error_mapper
@@ -138,13 +197,18 @@ class HttpClient:
             base_url=base_url,
             auth=auth,
             headers={"User-Agent": _USER_AGENT, "Accept": "application/json", **(headers or {})},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            timeout=self._timeout(self.timeout),
             limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
             transport=transport,
         )
         self._lock = threading.Lock()
         #: Requests sent (one per attempt); the benchmarks and tests read it.
         self.requests_sent = 0
+        _FILTER.clients.add(self)
+
+    @staticmethod
+    def _timeout(seconds: float) -> httpx.Timeout:
+        return httpx.Timeout(seconds, connect=min(seconds, 10.0))
 
     def close(self) -> None:
         """Close the pool."""
@@ -168,49 +232,62 @@ class HttpClient:
 
         ``what`` names the operation and object for messages (``"buy +14155550100"``).
         ``ok`` may accept a non-2xx response (e.g. a 404 the caller handles itself).
+        A failed purchase that is not retried is a :class:`TransportError` with
+        ``sent=True`` or a :class:`ServerError`: the vendor may have committed it.
         """
         started = time.monotonic()
+        deadline_at = started + self.policy.deadline
+        kwargs: dict[str, Any] = {"params": params, "json": json, "data": data, "headers": headers}
+        if auth is not None:
+            kwargs["auth"] = auth
         attempt = 0
         while True:
             attempt += 1
-            error: Exception
-            retryable: bool
+            with self._lock:
+                self.requests_sent += 1
+            budget = min(self.timeout, max(deadline_at - time.monotonic(), 0.05))
             retry_after: float | None = None
+            error: PhoneNumbersError
             try:
-                with self._lock:
-                    self.requests_sent += 1
-                kwargs: dict[str, Any] = {"params": params, "json": json, "data": data,
-                                          "headers": headers}
-                if auth is not None:
-                    kwargs["auth"] = auth
-                response = self._client.request(method, path, **kwargs)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                response = self._client.request(method, path, timeout=self._timeout(budget),
+                                                 **kwargs)
+            except _BROKEN as exc:
+                raise ConfigError(self._msg(
+                    what, f"the request cannot be sent ({type(exc).__name__}); check the "
+                          f"vendor's base URL setting (phonenumbers:{self.vendor}BaseUrl)")) from None
+            except _NOT_SENT as exc:
                 error = TransportError(self._msg(what, f"could not connect ({type(exc).__name__})"),
                                        sent=False)
-                retryable = True
             except httpx.TimeoutException as exc:
-                error = TimeoutError_(self._msg(what, f"no answer in time ({type(exc).__name__})"))
-                retryable = kind != "purchase"
-            except httpx.TransportError as exc:
-                error = TransportError(self._msg(what, f"connection lost ({type(exc).__name__})"))
-                retryable = kind != "purchase"
+                error = TimeoutError_(self._msg(
+                    what, f"no answer within {budget:g}s ({type(exc).__name__})"))
+            except httpx.HTTPError as exc:
+                error = TransportError(self._msg(
+                    what, f"connection lost before an answer ({type(exc).__name__})"))
             else:
                 if response.is_success or (ok is not None and ok(response)):
                     return response
                 error = self._map(response, what)
-                retry_after = getattr(error, "retry_after", None)
-                status = response.status_code
-                retryable = status == 429 or (status >= 500 and kind != "purchase")
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                if retry_after is None and isinstance(error, VendorError):
+                    retry_after = error.retry_after
             elapsed = time.monotonic() - started
-            if not retryable or attempt >= self.policy.attempts:
-                raise error
+            if not should_retry(kind, error) or attempt >= self.policy.attempts:
+                raise self._final(error, attempt, elapsed)
             pause = self.policy.delay(attempt, retry_after)
-            if elapsed + pause >= self.policy.deadline:
-                raise error
+            if time.monotonic() + pause >= deadline_at:
+                raise self._final(error, attempt, elapsed)
+            _log.info("%s; retrying in %.2fs (attempt %d of %d)", error, pause, attempt + 1,
+                      self.policy.attempts)
             time.sleep(pause)
 
     def _msg(self, what: str, detail: str) -> str:
         return redact(f"{self.vendor}: {detail} (while trying to {what})", self.secrets)
+
+    def _final(self, error: PhoneNumbersError, attempt: int, elapsed: float) -> PhoneNumbersError:
+        if attempt > 1:
+            error.args = (f"{error}; gave up after {attempt} attempts in {elapsed:.1f}s",)
+        return error
 
     def _map(self, response: httpx.Response, what: str) -> VendorError:
         try:

@@ -6,7 +6,7 @@ Everything past this module handles numbers as E.164 strings (``+14155550123``).
 from __future__ import annotations
 
 import phonenumbers
-from phonenumbers import PhoneNumberType, geocoder
+from phonenumbers import PhoneNumberType
 
 __all__ = [
     "InvalidNumber",
@@ -87,6 +87,8 @@ def area_code(e164: str) -> str:
 
 def locality(e164: str) -> str:
     """Place name from the ``phonenumbers`` geocoder, or ``""``."""
+    from phonenumbers import geocoder  # ~300 ms of data: kept off the provider's start-up path
+
     return str(geocoder.description_for_number(phonenumbers.parse(e164), "en"))
 
 

@@ -10,12 +10,11 @@ One provider process serves all numbers of a stack with 4 worker threads.
 
 from __future__ import annotations
 
-import copy
 import functools
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -28,18 +27,13 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from . import _failures
 from . import inputs as _inputs
-from ._http import redact
+from ._purchase import Purchase
 from .config import Settings
-from .errors import (
-    InventoryExhausted,
-    NotAvailable,
-    PhoneNumbersError,
-    ServerError,
-    TransportError,
-)
+from .errors import NotFound, PhoneNumbersError
 from .models import AvailableNumber, Money, OwnedNumber, Routing
-from .vendors import REGISTRY, Vendor, get_vendor, vendor_class
+from .vendors import Vendor, get_vendor, vendor_class, vendor_infos
 
 __all__ = ["PhoneNumberProvider"]
 
@@ -48,7 +42,10 @@ _PROVIDER_KEY = "__provider"
 
 
 def _clear_errors(operation: str) -> Callable[[_F], _F]:
-    """Re-raise any failure as one short :class:`PhoneNumbersError` with no vendor traceback."""
+    """Re-raise any failure as one clear, redacted line with no vendor traceback.
+
+    The line says what failed, which number, and what to do (see ``_failures``).
+    """
 
     def wrap(fn: _F) -> _F:
         @functools.wraps(fn)
@@ -56,14 +53,8 @@ def _clear_errors(operation: str) -> Callable[[_F], _F]:
             try:
                 return fn(self, *args)
             except Exception as exc:
-                secrets = PhoneNumberProvider._settings_now().secrets()
-                if isinstance(exc, PhoneNumbersError):
-                    clean = copy.copy(exc)
-                    clean.args = (redact(f"phonenumbers {operation} failed: {exc}", secrets),)
-                    raise clean from None
-                message = redact(f"phonenumbers {operation} failed: unexpected "
-                                 f"{type(exc).__name__}: {exc}", secrets)
-                raise PhoneNumbersError(message) from None
+                settings = PhoneNumberProvider._settings_now()
+                raise _failures.clean_error(operation, args, exc, settings) from None
 
         return inner  # type: ignore[return-value]
 
@@ -105,12 +96,7 @@ class PhoneNumberProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate and normalise; every problem is a ``CheckFailure`` naming the field."""
         default_vendor = self._settings_now().get("vendor") or "sandbox"
-        infos: dict[str, Any] = {}
-        for name in REGISTRY:
-            try:
-                infos[name] = vendor_class(name).info
-            except ImportError:  # a vendor module that is not installed is not offered
-                continue
+        infos = vendor_infos()  # imports only the vendor being checked
         try:
             normalized, failures = _inputs.validate(news, default_vendor, infos)
             vendor = normalized.get("vendor")
@@ -173,90 +159,39 @@ class PhoneNumberProvider(ResourceProvider):
                 owned = vendor.update_routing(owned, current, current.model_copy(update=declared))
         return owned
 
+    def _purchase(self, vendor: Vendor, routing: Routing, options: Mapping[str, Any]) -> Purchase:
+        try:
+            grace = min(2 * self._settings_now().timeout, 10.0)
+        except PhoneNumbersError:
+            grace = 10.0
+        return Purchase(vendor, routing, options, self._claim, grace=grace)
+
     def _buy_exact(self, vendor: Vendor, props: Mapping[str, Any], routing: Routing,
                    options: Mapping[str, Any]) -> OwnedNumber:
-        number = props["number"]
+        """Buy exactly ``props["number"]`` (see :class:`~._purchase.Purchase`)."""
         query = _inputs.query_of(props)
-        candidate = AvailableNumber(number=number, country=query.country,
+        candidate = AvailableNumber(number=props["number"], country=query.country,
                                     number_type=query.number_type)
-        with self._claim(vendor.name, number) as claimed:
-            if not claimed:
-                raise NotAvailable(f"{vendor.name}: {number} is being bought by another resource "
-                                   "of this stack", vendor=vendor.name)
-            owned = self._buy_one(vendor, candidate, routing, options)
-        if owned is None:
-            raise NotAvailable(f"{vendor.name}: {number} is not available for purchase; choose "
-                               "another number or drop `number` to search by criteria",
-                               vendor=vendor.name)
-        return owned
+        return self._purchase(vendor, routing, options).exact(candidate)
 
     def _buy_matching(self, vendor: Vendor, props: Mapping[str, Any], routing: Routing,
                       options: Mapping[str, Any]) -> OwnedNumber:
-        query = _inputs.query_of(props)
-        cursor: str | None = None
-        seen = 0
-        while True:
-            page = vendor.search(query, cursor)
-            for candidate in page.numbers:
-                seen += 1
-                if query.max_monthly_cost is not None and \
-                        candidate.monthly_cost.amount > query.max_monthly_cost:
-                    continue
-                with self._claim(vendor.name, candidate.number) as claimed:
-                    if not claimed:
-                        continue
-                    owned = self._buy_one(vendor, candidate, routing, options)
-                if owned is not None:
-                    return owned
-            cursor = page.next_cursor
-            if not cursor or not page.numbers:
-                break
-        crit = ", ".join(f"{k}={v}" for k, v in query.model_dump(exclude_none=True).items() if v != ())
-        raise InventoryExhausted(
-            f"{vendor.name}: no available number matches {crit} ({seen} candidates looked at, "
-            "all taken); relax the criteria or choose another vendor")
+        """Search, claim and buy the first free candidate; InventoryExhausted names the criteria."""
+        return self._purchase(vendor, routing, options).matching(_inputs.query_of(props))
 
     def _buy_one(self, vendor: Vendor, candidate: AvailableNumber, routing: Routing,
                  options: Mapping[str, Any]) -> OwnedNumber | None:
-        """Buy one candidate; ``None`` when it was taken. Releases on any later failure."""
-        carries = vendor.info.buy_carries_routing
+        """Buy one candidate; ``None`` = move on. An ambiguous failure asks the vendor first."""
+        purchase = self._purchase(vendor, routing, options)
         try:
-            owned = vendor.buy(candidate, routing if carries else Routing(), options)
-        except NotAvailable:
-            return None
-        except (TransportError, ServerError) as exc:
-            # Ambiguous: the vendor may have committed the purchase. Ask before moving on.
-            try:
-                found = vendor.get(candidate.number)
-            except PhoneNumbersError:
-                raise PhoneNumbersError(
-                    f"{exc}; could not confirm whether {candidate.number} was bought. Run "
-                    f"`python -m pulumi_phonenumbers audit --vendor {vendor.name}` to find and "
-                    "release or adopt it") from None
-            if found is None:
-                if isinstance(exc, TransportError) and not exc.sent:
-                    raise
-                return None
-            owned = found
-            if carries and owned.routing != routing and not routing.is_empty():
-                carries = False
-        try:
-            if not carries and not routing.is_empty():
-                owned = vendor.update_routing(owned, Routing(), routing)
-        except Exception as exc:
-            self._release_after_failure(vendor, owned, exc)
-        return owned
+            return purchase.one(candidate)
+        finally:
+            purchase.sweep()
 
-    def _release_after_failure(self, vendor: Vendor, owned: OwnedNumber, exc: Exception) -> None:
-        try:
-            vendor.release(owned.number, owned.vendor_id)
-        except Exception as rel:
-            raise PhoneNumbersError(
-                f"{exc}; and releasing the just-bought {owned.number} failed too ({rel}). "
-                f"Release it by hand or with `python -m pulumi_phonenumbers audit --vendor "
-                f"{vendor.name}`") from None
-        raise PhoneNumbersError(f"{exc}; the just-bought {owned.number} was released again, "
-                                "nothing is left behind") from None
+    def _release_after_failure(self, vendor: Vendor, owned: OwnedNumber,
+                               exc: Exception) -> NoReturn:
+        """Release a number bought by a failing create, then raise ``exc`` (or why not)."""
+        self._purchase(vendor, Routing(), {}).release_after_failure(owned, exc)
 
     @classmethod
     @contextmanager
@@ -308,7 +243,10 @@ class PhoneNumberProvider(ResourceProvider):
         if props.get("release_on_delete") is None and props.get("adopt"):
             return
         vendor = self._vendor(props["vendor"])
-        vendor.release(id_, str(props.get("vendor_id") or ""))
+        try:
+            vendor.release(id_, str(props.get("vendor_id") or ""))
+        except NotFound:
+            return  # already gone: the goal of a delete is reached
 
     # -- outputs ----------------------------------------------------------------------------
     @staticmethod

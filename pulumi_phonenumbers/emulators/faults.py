@@ -1,17 +1,22 @@
 """Fault injection for every emulator, driven by ``POST /_emulator/faults``.
 
-Body: ``{"latency_ms": N, "rules": [rule, ...]}``. A rule matches on ``method`` and a
-``path`` regex (``re.search`` on the request path) and fires ``times`` times (forever when
-absent). What it does:
+Body: ``{"latency_ms": N, "rules": [rule, ...]}``. ``latency_ms`` delays every vendor
+request (not the control API). A rule matches on ``method`` and a ``path`` regex
+(``re.search`` on the request path) and fires ``times`` times (forever when absent);
+the first live matching rule wins. What it does:
 
-* ``status`` (429 / 500 / 503 ...): answer with that status in the vendor's error shape,
-  with ``Retry-After`` when ``retry_after`` is given; the operation is not performed.
+* ``status`` (429 / 500 / 503 ...): answer with that status in the vendor's error shape
+  (the face's ``error()``), with ``Retry-After`` when ``retry_after`` is given; the
+  operation is not performed.
 * ``reset: true``: close the connection without answering; not performed.
 * ``after_commit: true``: perform the operation, then fail with ``status`` or, without a
   status, drop the connection (the "lost response").
-* ``slow_ms``: wait that long, then perform the operation and answer (trips client timeouts).
+* ``slow_ms``: wait that long first. Alone: then perform and answer (trips client
+  timeouts while the vendor still commits); with ``status`` / ``reset``: then fail; with
+  ``after_commit``: perform at once, wait, then fail or drop.
 
-``DELETE /_emulator/faults`` clears everything.
+Junk (unknown keys, wrong types, a rule that does nothing) is refused with a 400 that
+names the problem. ``DELETE /_emulator/faults`` clears everything.
 """
 
 from __future__ import annotations
@@ -22,6 +27,14 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["FaultRule", "Faults"]
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "method": (str,), "path": (str,), "status": (int,), "retry_after": (int, float),
+    "times": (int,), "reset": (bool,), "after_commit": (bool,), "slow_ms": (int,),
+}
+_TYPE_NAMES = {"method": "a string", "path": "a regex string", "status": "an integer",
+               "retry_after": "a number of seconds", "times": "an integer", "reset": "true/false",
+               "after_commit": "true/false", "slow_ms": "an integer"}
 
 
 @dataclass
@@ -39,21 +52,36 @@ class FaultRule:
 
     @classmethod
     def parse(cls, raw: Any) -> FaultRule:
-        """Validate one rule from JSON (ValueError on junk)."""
+        """Validate one rule from JSON (ValueError naming the problem on junk)."""
         if not isinstance(raw, dict):
             raise ValueError("a rule must be an object")
         unknown = set(raw) - set(cls.__dataclass_fields__)
         if unknown:
-            raise ValueError(f"unknown rule keys: {sorted(unknown)}")
+            raise ValueError(f"unknown rule keys: {sorted(unknown)}; known: "
+                             f"{sorted(cls.__dataclass_fields__)}")
+        for key, types in _TYPES.items():
+            value = raw.get(key)
+            if value is not None and (isinstance(value, bool) != (types == (bool,))
+                                      or not isinstance(value, types)):
+                raise ValueError(f"{key} must be {_TYPE_NAMES[key]}, got {value!r}")
         rule = cls(**raw)
         if rule.path is not None:
-            re.compile(rule.path)
-        if rule.status is not None and not (isinstance(rule.status, int) and 400 <= rule.status <= 599):
-            raise ValueError("status must be an HTTP error status")
-        if rule.times is not None and (not isinstance(rule.times, int) or rule.times < 0):
+            try:
+                re.compile(rule.path)
+            except re.error as exc:
+                raise ValueError(f"path is not a valid regex: {exc}") from None
+        if rule.status is not None and not 400 <= rule.status <= 599:
+            raise ValueError("status must be an HTTP error status (400-599)")
+        if rule.retry_after is not None and not 0 <= rule.retry_after <= 3600:
+            raise ValueError("retry_after must be between 0 and 3600 seconds")
+        if rule.times is not None and rule.times < 0:
             raise ValueError("times must be a non-negative integer")
-        if not isinstance(rule.slow_ms, int) or rule.slow_ms < 0:
-            raise ValueError("slow_ms must be a non-negative integer")
+        if not 0 <= rule.slow_ms <= 600_000:
+            raise ValueError("slow_ms must be between 0 and 600000")
+        if rule.reset and (rule.status is not None or rule.after_commit):
+            raise ValueError("reset closes the connection: it takes no status or after_commit")
+        if not (rule.status or rule.reset or rule.after_commit or rule.slow_ms):
+            raise ValueError("a rule needs status, reset, after_commit or slow_ms")
         return rule
 
     def matches(self, method: str, path: str) -> bool:
@@ -78,10 +106,14 @@ class Faults:
         unknown = set(body) - {"latency_ms", "rules"}
         if unknown:
             raise ValueError(f"unknown keys: {sorted(unknown)}")
-        rules = [FaultRule.parse(r) for r in body.get("rules", [])]
+        raw_rules = body.get("rules", [])
+        if not isinstance(raw_rules, list):
+            raise ValueError("rules must be a list")
         latency = body.get("latency_ms", self.latency_ms)
-        if not isinstance(latency, int | float) or latency < 0:
-            raise ValueError("latency_ms must be a non-negative number")
+        if isinstance(latency, bool) or not isinstance(latency, int | float) \
+                or not 0 <= latency <= 600_000:
+            raise ValueError("latency_ms must be a number of milliseconds (0-600000)")
+        rules = [FaultRule.parse(r) for r in raw_rules]
         with self._lock:
             self.latency_ms = int(latency)
             self.rules.extend(rules)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import PhoneNumberType, geocoder
+from phonenumbers import PhoneNumberType
 
 __all__ = ["VERIFICATION_COUNTRIES", "InventoryItem", "generate"]
 
@@ -119,6 +119,8 @@ def _accepts(kind: int, want: int) -> bool:
 @lru_cache(maxsize=1)
 def generate(seed: int = 20261122) -> tuple[InventoryItem, ...]:
     """The whole catalogue, sorted by number. Deterministic for a given ``seed``."""
+    from phonenumbers import geocoder  # ~300 ms: only needed to build a fresh store
+
     rng = random.Random(seed)
     items: dict[str, InventoryItem] = {}
     for country, ptype, prefixes, per_prefix, caps, monthly, setup in _SPECS:

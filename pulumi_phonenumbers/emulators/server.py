@@ -4,7 +4,8 @@ Control API (same for every vendor)::
 
     GET    /_emulator/ledger     {"events": [{"op", "number", ...}, ...]}  oldest first
     GET    /_emulator/owned      {"numbers": [{"number", "vendor_id", "status", "routing"}]}
-    POST   /_emulator/reset      forget ownership, ledger, faults and face state
+    POST   /_emulator/reset      clear faults, wait for in-flight requests (30 s at most),
+                                 then forget ownership, ledger and face state
     POST   /_emulator/faults     {"latency_ms": N, "rules": [...]}  (see faults.py)
     GET    /_emulator/faults     the current fault state
     DELETE /_emulator/faults     clear faults
@@ -48,19 +49,21 @@ def face_class(vendor: str) -> type[Face]:
     return cls
 
 
-class _Drop(Exception):
-    """Close the connection without an answer."""
+def _drop(environ: dict[str, Any]) -> Response:
+    """Close the client's connection without an answer (a reset / lost response).
 
-
-def _drop(environ: dict[str, Any]) -> None:
+    The socket is shut down, not closed (the server thread still owns the descriptor), and
+    the returned response is never delivered: writing it fails as a dropped connection,
+    which the server ignores quietly.
+    """
     sock = environ.get("werkzeug.socket")
-    if isinstance(sock, socket.socket):
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-    raise _Drop()
+    if not isinstance(sock, socket.socket):
+        raise ConnectionAbortedError("fault injection dropped the connection")
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    return Response(b"", status=502)
 
 
 class EmulatorApp:
@@ -69,14 +72,28 @@ class EmulatorApp:
     def __init__(self, face: Face) -> None:
         self.face = face
         self.faults = Faults()
+        self._in_flight = 0
+        self._idle = threading.Condition()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
         if request.path.startswith("/_emulator/"):
             response = self._control(request)
         else:
-            response = self._vendor(request, environ)
+            with self._idle:
+                self._in_flight += 1
+            try:
+                response = self._vendor(request, environ)
+            finally:
+                with self._idle:
+                    self._in_flight -= 1
+                    self._idle.notify_all()
         return response(environ, start_response)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no vendor request is being served (slow faults finish committing)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     def _vendor(self, request: Request, environ: dict[str, Any]) -> Response:
         if self.faults.latency_ms:
@@ -86,7 +103,7 @@ class EmulatorApp:
             if rule.slow_ms:
                 time.sleep(rule.slow_ms / 1000)
             if rule.reset:
-                _drop(environ)
+                return _drop(environ)
             if rule.status:
                 return self._fault_response(rule.status, rule.retry_after)
         try:
@@ -99,15 +116,16 @@ class EmulatorApp:
                 time.sleep(rule.slow_ms / 1000)
             if rule.status:
                 return self._fault_response(rule.status, rule.retry_after)
-            _drop(environ)
+            return _drop(environ)
         return response
 
     def _fault_response(self, status: int, retry_after: float | None) -> Response:
         messages = {429: "Too Many Requests", 500: "Internal Server Error",
-                    503: "Service Unavailable"}
+                    502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
         response = self.face.error(status, messages.get(status, "injected fault"))
         if retry_after is not None:
-            response.headers["Retry-After"] = str(retry_after)
+            seconds = int(retry_after) if float(retry_after).is_integer() else retry_after
+            response.headers["Retry-After"] = str(seconds)
         return response
 
     def _control(self, request: Request) -> Response:
@@ -121,6 +139,8 @@ class EmulatorApp:
                     {"number": r.number, "vendor_id": r.vendor_id, "status": r.status,
                      "routing": r.routing} for r in store.owned()]})
             if action == "reset" and request.method == "POST":
+                self.faults.clear()
+                self.wait_idle()
                 store.reset()
                 self.faults.clear()
                 self.face.reset()
@@ -154,12 +174,6 @@ class EmulatorApp:
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
-
-    def run_wsgi(self) -> None:
-        try:
-            super().run_wsgi()
-        except _Drop:
-            self.close_connection = True
 
     def log_error(self, format: str, *args: Any) -> None:  # noqa: A002
         pass

@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Iterator, Mapping
 
 from ..config import Settings
 from .base import Vendor, VendorInfo
 
-__all__ = ["REGISTRY", "Vendor", "VendorInfo", "get_vendor", "vendor_class", "vendor_names"]
+__all__ = [
+    "REGISTRY",
+    "Vendor",
+    "VendorInfo",
+    "get_vendor",
+    "vendor_class",
+    "vendor_infos",
+    "vendor_names",
+]
 
 REGISTRY: dict[str, str] = {
     "bolna": "pulumi_phonenumbers.vendors.bolna:BolnaVendor",
@@ -50,3 +59,30 @@ def get_vendor(name: str, settings: Settings, cache: dict[str, Vendor] | None = 
                 vendor = vendor_class(name)(settings)
                 cache[name] = vendor
     return vendor
+
+
+class _LazyInfos(Mapping[str, VendorInfo]):
+    """``{name: VendorInfo}`` importing each vendor module only when it is looked up.
+
+    A vendor whose module does not import is absent. Iterating imports every vendor (only
+    the "unknown vendor" message does that).
+    """
+
+    def __getitem__(self, name: str) -> VendorInfo:
+        if name not in REGISTRY:
+            raise KeyError(name)
+        try:
+            return vendor_class(name).info
+        except ImportError:
+            raise KeyError(name) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([name for name in sorted(REGISTRY) if name in self])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def vendor_infos() -> Mapping[str, VendorInfo]:
+    """Every available vendor's :class:`VendorInfo`, imported on first look-up (cheap start-up)."""
+    return _LazyInfos()

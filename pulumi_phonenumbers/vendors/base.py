@@ -68,6 +68,13 @@ class Vendor(abc.ABC):
     def search(self, query: NumberQuery, cursor: str | None = None) -> SearchPage:
         """One page of available numbers matching ``query``; 0 API calls are never needed."""
 
+    def search_with_options(
+        self, query: NumberQuery, options: Mapping[str, Any], cursor: str | None = None
+    ) -> SearchPage:
+        """:meth:`search` for a resource with ``vendor_options``. Vendors where an option
+        narrows the search (Bolna ``provider`` / ``region``) override this; default ignores them."""
+        return self.search(query, cursor)
+
     @abc.abstractmethod
     def buy(
         self, candidate: AvailableNumber, routing: Routing, options: Mapping[str, Any]

@@ -1,0 +1,260 @@
+"""Render the results as the plain-text table ``make bench`` prints (and collect verdicts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["render", "verdicts"]
+
+
+def _verdict(passed: bool | None) -> str:
+    return {True: "PASS", False: "FAIL", None: "-"}[passed]
+
+
+def _table(headers: list[str], rows: list[list[Any]], right: set[int] | None = None) -> list[str]:
+    right = right or set()
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [
+        max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)
+    ]
+
+    def line(values: list[str]) -> str:
+        parts = [
+            v.rjust(w) if i in right else v.ljust(w)
+            for i, (v, w) in enumerate(zip(values, widths, strict=True))
+        ]
+        return "  ".join(parts).rstrip()
+
+    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)]
+
+
+def _calls(results: list[dict[str, Any]]) -> list[str]:
+    out = ["1. API calls per operation: counted at the emulator, through the gRPC provider"]
+    rows: list[list[Any]] = []
+    shapes: list[str] = []
+    for vendor in results:
+        if vendor.get("error"):
+            rows.append([vendor["vendor"], "(crashed)", "", "", "FAIL"])
+            shapes.append(f"   {vendor['vendor']}: {vendor['error']}")
+            continue
+        for row in vendor["rows"]:
+            floor = "" if row["floor"] is None else row["floor"]
+            rows.append(
+                [vendor["vendor"], row["operation"], row["calls"], floor, _verdict(row["passed"])]
+            )
+            if row["passed"] is False:
+                detail = ", ".join(f"{k} x{v}" for k, v in row["requests"].items())
+                shapes.append(
+                    f"   FAIL {vendor['vendor']} {row['operation']}: {detail}"
+                    + (f" ({row['note']})" if row["note"] else "")
+                )
+        leaked = vendor.get("leaked") or []
+        rows.append(
+            [
+                vendor["vendor"],
+                "numbers left owned afterwards",
+                len(leaked),
+                0,
+                _verdict(not leaked),
+            ]
+        )
+        creates = [r for r in vendor["rows"] if r["operation"] == "create"]
+        if creates:
+            detail = ", ".join(f"{k} x{v}" for k, v in creates[0]["requests"].items())
+            shapes.append(f"   {vendor['vendor']} create = {detail}")
+    out += _table(["vendor", "operation", "calls", "floor", "result"], rows, {2, 3})
+    return out + shapes
+
+
+def _latency(results: list[dict[str, Any]]) -> list[str]:
+    if not results:
+        return []
+    first = next((r for r in results if "n" in r), None)
+    head = (
+        (
+            f"2. {first['n']} creates, then deletes, at {first['latency_ms']} ms per request, "
+            "4 at a time (floor = 1.2 x ceil(N/4) x calls x latency)"
+        )
+        if first
+        else "2. creates and deletes at emulated latency"
+    )
+    rows: list[list[Any]] = []
+    notes: list[str] = []
+    for r in results:
+        if r.get("error"):
+            rows.append([r["vendor"], "(crashed)", "", "", "", "", "FAIL"])
+            notes.append(f"   {r['vendor']}: {r['error']}")
+            continue
+        for op in ("create", "delete"):
+            m = r[op]
+            rows.append(
+                [
+                    r["vendor"],
+                    op,
+                    f"{m['seconds']:.2f}",
+                    f"{m['floor_seconds']:.2f}",
+                    f"{m['ratio']:.2f}",
+                    f"{m['calls_per_op']:.2f}",
+                    _verdict(m["passed"]),
+                ]
+            )
+        if r["distinct_numbers"] != r["n"] or r["leaked"]:
+            notes.append(
+                f"   {r['vendor']}: {r['distinct_numbers']} distinct numbers, "
+                f"{len(r['leaked'])} left owned"
+            )
+    table = _table(
+        ["vendor", "op", "seconds", "floor s", "x ideal (<=1.20)", "calls/op", "result"],
+        rows,
+        {2, 3, 4, 5},
+    )
+    return [head, *table, *notes]
+
+
+def _startup(r: dict[str, Any]) -> list[str]:
+    out = [f"3. Provider start-up: process start -> first Create answered (median of {r['runs']})"]
+    out += _table(
+        ["provider", "median s", "runs"],
+        [
+            ["ours (sandbox)", f"{r['ours_seconds']:.3f}", " ".join(map(str, r["ours_all"]))],
+            ["trivial", f"{r['trivial_seconds']:.3f}", " ".join(map(str, r["trivial_all"]))],
+        ],
+        {1},
+    )
+    out.append(f"   ratio {r['ratio']:.2f} (<= {r['limit']:.2f})  {_verdict(r['passed'])}")
+    imports = r.get("imports") or {}
+    if imports:
+        heavy = ", ".join(f"{e['package']} {e['ms']:.0f}" for e in imports["extra_by_package"])
+        out.append(
+            f"   -X importtime: {imports['extra_ms']:.0f} ms of imports beyond the "
+            f"trivial provider's; by package (ms): {heavy}"
+        )
+    return out
+
+
+def _fleet(results: list[dict[str, Any]]) -> list[str]:
+    if not results:
+        return []
+    n = results[0].get("n", "")
+    out = [f"4. Sandbox fleet of {n} numbers: up, then destroy"]
+    rows: list[list[Any]] = []
+    for r in results:
+        if r.get("error"):
+            rows.append([r.get("path", "?"), "(crashed)", "", "", "", "", "", ""])
+            out.append(f"   {r['error']}")
+            continue
+        rows.append(
+            [
+                r["path"],
+                f"{r['create_seconds']:.2f}",
+                f"{r['create_per_second']:.0f}",
+                f"{r['destroy_seconds']:.2f}",
+                f"{r['destroy_per_second']:.0f}",
+                f"{r['provider_peak_rss_mb']:.0f} MB",
+                f"{r['bench_peak_rss_mb']:.0f} MB",
+                r["leaked"],
+            ]
+        )
+    table = _table(
+        [
+            "path",
+            "up s",
+            "numbers/s",
+            "destroy s",
+            "numbers/s",
+            "provider peak RSS",
+            "driver peak RSS",
+            "leaked",
+        ],
+        rows,
+        {1, 2, 3, 4, 5, 6, 7},
+    )
+    return [
+        *out[:1],
+        *table,
+        *out[1:],
+        "   engine = LocalEngine running PhoneNumberFleet resources; grpc = the provider "
+        "driven directly, 4 calls at once",
+    ]
+
+
+def _sdk(r: dict[str, Any]) -> list[str]:
+    if "skipped" in r:
+        return [f"5. Plivo client vs the plivo SDK: skipped ({r['skipped']})"]
+    out = [
+        f"5. Plivo: our client vs the official plivo SDK, same emulator, no latency "
+        f"(median of {r['iterations']} calls; overhead = minus a bare httpx call)"
+    ]
+    rows = []
+    for row in r["rows"]:
+        w = row["wall_ms"]
+        wo, co = row["wall_overhead_ms"], row["cpu_overhead_ms"]
+        rows.append(
+            [
+                row["operation"],
+                f"{w['bare httpx']:.2f}",
+                f"{w['ours']:.2f}",
+                f"{w['plivo SDK']:.2f}",
+                f"{wo['ours']:+.2f}",
+                f"{wo['plivo SDK']:+.2f}",
+                f"{co['ours']:+.3f}",
+                f"{co['plivo SDK']:+.3f}",
+            ]
+        )
+    out += _table(
+        [
+            "op",
+            "bare ms",
+            "ours ms",
+            "SDK ms",
+            "ours +ms",
+            "SDK +ms",
+            "ours +CPU ms",
+            "SDK +CPU ms",
+        ],
+        rows,
+        {1, 2, 3, 4, 5, 6, 7},
+    )
+    return out
+
+
+def verdicts(results: dict[str, Any]) -> tuple[int, int]:
+    """``(passed, total)`` over every floor in the results."""
+    flags: list[bool] = []
+    for vendor in results.get("calls", []):
+        flags += [r["passed"] for r in vendor.get("rows", []) if r["passed"] is not None]
+        flags.append(not vendor.get("leaked") and not vendor.get("error"))
+    for r in results.get("latency", []):
+        flags += [r[op]["passed"] for op in ("create", "delete") if op in r]
+        if r.get("error"):
+            flags.append(False)
+    if "startup" in results:
+        flags.append(results["startup"]["passed"])
+    for r in results.get("fleet", []):
+        flags.append(not r.get("error") and r.get("leaked") == 0)
+    return sum(flags), len(flags)
+
+
+def render(results: dict[str, Any]) -> str:
+    """The whole table."""
+    m = results["machine"]
+    lines = [
+        f"pulumi-phonenumbers benchmark  {results['started']}  ({results['seconds']:.0f} s)",
+        f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, "
+        f"load average {' '.join(map(str, m['load_average']))}",
+        f"vendors: {', '.join(results['vendors']) or '(none emulated)'}",
+        "",
+    ]
+    sections = [
+        _calls(results["calls"]) if "calls" in results else [],
+        _latency(results.get("latency", [])),
+        _startup(results["startup"]) if "startup" in results else [],
+        _fleet(results.get("fleet", [])),
+        _sdk(results["sdk"]) if "sdk" in results else [],
+    ]
+    for section in sections:
+        if section:
+            lines += [*section, ""]
+    passed, total = verdicts(results)
+    lines.append(f"floors: {passed}/{total} PASS")
+    return "\n".join(lines)

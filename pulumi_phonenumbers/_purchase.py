@@ -1,0 +1,294 @@
+"""Buying a number without leaking one or buying one twice.
+
+The provider's create path (``PhoneNumberProvider._buy_exact`` / ``_buy_matching``)
+delegates here. The rules (DESIGN.md §4, issue 5):
+
+* The HTTP layer retries a purchase only when it provably never reached the vendor
+  (connect error, 429). Any other failure of ``Vendor.buy`` is *ambiguous*: the vendor may
+  have committed it. Before doing anything else we ask the vendor whether the account now
+  owns the candidate. Owned: it is ours, keep it (and apply routing the purchase may not
+  have carried). Not owned: move on to the next candidate.
+* A timeout, a dropped connection or a gateway 502/504 may mean the vendor is still
+  working on the request, so ownership is polled for a grace period (twice the
+  configured request timeout, at most 10 s) before we move on. Every candidate given up on that way
+  is checked once more at the end of the create, and released if it turned up late.
+* A definitive refusal (validation, payment, compliance) is checked too: a vendor whose
+  purchase takes several calls may have bought the number before failing, and a failed
+  create must leave nothing behind, so such a number is released again.
+* Anything that fails after the purchase (routing) releases the number, then raises.
+* Three ambiguous failures in a row end the search with the vendor's error (a failing
+  vendor is not a sold-out inventory).
+
+Whatever remains uncertain (the vendor cannot be asked) ends in an error that names the
+number and the ``audit`` command that finds and fixes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from .errors import (
+    AuthError,
+    ConfigError,
+    InventoryExhausted,
+    NotAvailable,
+    PhoneNumbersError,
+    RateLimited,
+    ServerError,
+    TransportError,
+)
+from .models import AvailableNumber, NumberQuery, OwnedNumber, Routing
+from .vendors.base import Vendor
+
+__all__ = ["Claim", "Purchase", "criteria_text"]
+
+#: ``claim(vendor, number)``: a context manager yielding False when a sibling holds it.
+Claim = Callable[[str, str], AbstractContextManager[bool]]
+_MAX_PAGES = 100
+_EXACT_TRIES = 3
+_FAILURES_IN_A_ROW = 3
+_log = logging.getLogger("pulumi_phonenumbers.purchase")
+
+
+def criteria_text(query: NumberQuery) -> str:
+    """``country=US, number_type=local, area_code=415`` (unset criteria left out)."""
+    parts = []
+    for key, value in query.model_dump(exclude_none=True).items():
+        if value in ((), [], ""):
+            continue
+        if isinstance(value, list | tuple):
+            value = "+".join(str(v) for v in value)
+        parts.append(f"{key}={value}")
+    return ", ".join(parts)
+
+
+def _audit_hint(vendor: str) -> str:
+    return (f"run `python -m pulumi_phonenumbers audit --vendor {vendor} --state <stack export "
+            "file>` to find it, then release it or adopt it")
+
+
+@dataclass
+class Purchase:
+    """One create's purchase: candidates tried, doubtful ones, the number kept."""
+
+    vendor: Vendor
+    routing: Routing
+    options: Mapping[str, Any]
+    claim: Claim
+    #: Seconds to poll ownership after a failure that may still commit.
+    grace: float = 10.0
+    doubtful: list[AvailableNumber] = field(default_factory=list)
+    kept: str | None = None
+    #: The ambiguous failure of the last candidate (None when it was plainly taken).
+    last_error: PhoneNumbersError | None = None
+    failures_in_a_row: int = 0
+
+    # -- the two ways to create --------------------------------------------------------
+    def exact(self, candidate: AvailableNumber) -> OwnedNumber:
+        """Buy exactly ``candidate``; :class:`NotAvailable` when it cannot be had."""
+        name, number = self.vendor.name, candidate.number
+        with self.claim(name, number) as claimed:
+            if not claimed:
+                raise NotAvailable(f"{name}: {number} is being bought by another resource of "
+                                   "this stack; declare it once", vendor=name)
+            try:
+                for _ in range(_EXACT_TRIES):
+                    owned = self.one(candidate)
+                    if owned is not None:
+                        return owned
+                    if candidate not in self.doubtful:
+                        break  # plainly taken; an ambiguous miss may still be for sale: retry
+            finally:
+                self.sweep()
+        raise NotAvailable(f"{name}: {number} is not available for purchase; choose another "
+                           "number or drop `number` to search by criteria", vendor=name)
+
+    def matching(self, query: NumberQuery) -> OwnedNumber:
+        """Search and buy the first candidate no sibling holds; InventoryExhausted if none."""
+        name = self.vendor.name
+        seen = taken = held = pricey = pages = 0
+        cursor: str | None = None
+        try:
+            while pages < _MAX_PAGES:
+                pages += 1
+                page = self.vendor.search_with_options(query, self.options, cursor)
+                for candidate in page.numbers:
+                    seen += 1
+                    limit = query.max_monthly_cost
+                    if limit is not None and candidate.monthly_cost.amount > limit:
+                        pricey += 1
+                        continue
+                    with self.claim(name, candidate.number) as claimed:
+                        if not claimed:
+                            held += 1
+                            continue
+                        owned = self.one(candidate)
+                    if owned is not None:
+                        return owned
+                    taken += 1
+                    self._give_up_after_failures()
+                cursor = page.next_cursor
+                if not cursor or not page.numbers:
+                    break
+        finally:
+            self.sweep()
+        raise InventoryExhausted(self._exhausted(query, seen, taken, held, pricey))
+
+    def _give_up_after_failures(self) -> None:
+        """Stop after ``_FAILURES_IN_A_ROW`` ambiguous failures: the vendor is failing."""
+        if self.last_error is None:
+            self.failures_in_a_row = 0
+            return
+        self.failures_in_a_row += 1
+        if self.failures_in_a_row >= _FAILURES_IN_A_ROW:
+            error = self.last_error
+            raise _with_message(error, f"{error}; {self.failures_in_a_row} purchases in a row "
+                                       "failed and the vendor confirmed none of them, so "
+                                       "nothing was bought") from None
+
+    def _exhausted(self, query: NumberQuery, seen: int, taken: int, held: int, pricey: int) -> str:
+        name, crit = self.vendor.name, criteria_text(query)
+        if not seen:
+            found = "the vendor offers no number matching them"
+        else:
+            counts = [f"{n} {what}" for n, what in (
+                (taken, "taken meanwhile"), (held, "being bought by other resources of this stack"),
+                (pricey, "above max_monthly_cost")) if n]
+            found = f"all {seen} candidates are gone ({', '.join(counts)})"
+        return (f"{name}: inventory exhausted: no available number matches {crit}: {found}. "
+                "Relax the criteria (drop area_code or contains, raise max_monthly_cost) or "
+                "choose another vendor")
+
+    # -- one candidate -----------------------------------------------------------------
+    def one(self, candidate: AvailableNumber) -> OwnedNumber | None:
+        """Buy ``candidate``: the number, or ``None`` to move on to the next candidate."""
+        carries = self.vendor.info.buy_carries_routing
+        self.last_error = None
+        try:
+            owned = self.vendor.buy(candidate, self.routing if carries else Routing(), self.options)
+        except NotAvailable:
+            if candidate not in self.doubtful:
+                return None
+            found = self.confirm(candidate, None, wait=False)  # our own late commit?
+            return self.complete(found, verify=True) if found else None
+        except (AuthError, ConfigError, RateLimited):
+            raise  # refused before anything happened
+        except (TransportError, ServerError) as exc:
+            found = self.confirm(candidate, exc, wait=self._may_still_commit(exc))
+            if found is not None:
+                return self.complete(found, verify=True)
+            if isinstance(exc, TransportError) and not exc.sent:
+                raise  # the vendor cannot be reached: the next candidate would fail too
+            self.doubtful.append(candidate)
+            self.last_error = exc
+            return None
+        except PhoneNumbersError as exc:
+            found = self.confirm(candidate, exc, wait=False)
+            if found is not None:
+                self.release_after_failure(found, exc)
+            raise
+        return self.complete(owned, verify=False)
+
+    @staticmethod
+    def _may_still_commit(exc: PhoneNumbersError) -> bool:
+        if isinstance(exc, TransportError):
+            return exc.sent
+        return isinstance(exc, ServerError) and exc.status in (502, 504)
+
+    def confirm(self, candidate: AvailableNumber, exc: PhoneNumbersError | None,
+                *, wait: bool) -> OwnedNumber | None:
+        """Ask whether the account owns ``candidate`` now (polling for ``grace`` if ``wait``)."""
+        deadline = time.monotonic() + (self.grace if wait else 0.0)
+        pause = 0.1
+        problem: PhoneNumbersError | None = None
+        while True:
+            try:
+                owned = self.vendor.get(candidate.number)
+            except PhoneNumbersError as err:
+                problem = err
+            else:
+                problem = None
+                if owned is not None:
+                    return owned
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(pause, left))
+            pause *= 2
+        if problem is None:
+            return None
+        unreachable = isinstance(problem, TransportError) and not problem.sent
+        if isinstance(exc, TransportError) and not exc.sent and unreachable:
+            raise exc  # neither call reached the vendor: nothing was bought
+        cause = f"{exc}; " if exc is not None else ""
+        raise PhoneNumbersError(
+            f"{cause}could not confirm whether {candidate.number} was bought ({problem}). "
+            f"{_audit_hint(self.vendor.name)}") from None
+
+    def complete(self, owned: OwnedNumber, *, verify: bool) -> OwnedNumber:
+        """Apply declared routing the purchase did not carry; release on failure."""
+        declared = {k: getattr(self.routing, k) for k in Routing.model_fields
+                    if getattr(self.routing, k) is not None}
+        self.kept = owned.number
+        old = Routing()
+        if not declared:
+            return owned
+        if self.vendor.info.buy_carries_routing:
+            if not verify:
+                return owned
+            old = owned.routing
+            declared = {k: v for k, v in declared.items() if getattr(old, k) != v}
+            if not declared:
+                return owned
+        try:
+            return self.vendor.update_routing(owned, old, old.model_copy(update=declared))
+        except Exception as exc:
+            self.release_after_failure(owned, exc)
+
+    def release_after_failure(self, owned: OwnedNumber, exc: Exception) -> NoReturn:
+        """Give back a number bought by a create that is failing, then raise ``exc``."""
+        self.kept = None
+        try:
+            self.vendor.release(owned.number, owned.vendor_id)
+        except Exception as rel:
+            raise PhoneNumbersError(
+                f"{exc}; {owned.number} was bought but releasing it again failed too ({rel}): "
+                f"release it in the vendor's console or {_audit_hint(self.vendor.name)}") from None
+        clean = _with_message(exc, f"{exc}; the just-bought {owned.number} was released "
+                                   "again, nothing is left behind")
+        raise clean from None
+
+    def sweep(self) -> None:
+        """Release candidates that committed after we gave up on them (best effort)."""
+        for candidate in self.doubtful:
+            if candidate.number == self.kept:
+                continue
+            try:
+                late = self.vendor.get(candidate.number)
+                if late is not None:
+                    self.vendor.release(late.number, late.vendor_id)
+                    _log.warning("%s: %s was bought after its purchase had failed; released it",
+                                 self.vendor.name, candidate.number)
+            except PhoneNumbersError as exc:
+                _log.warning("%s: could not check %s after a failed purchase (%s); %s",
+                             self.vendor.name, candidate.number, exc,
+                             _audit_hint(self.vendor.name))
+        self.doubtful = [c for c in self.doubtful if c.number == self.kept]
+
+
+def _with_message(exc: Exception, message: str) -> Exception:
+    if isinstance(exc, PhoneNumbersError):
+        try:
+            clean = type(exc).__new__(type(exc))
+            clean.__dict__.update(exc.__dict__)
+            clean.args = (message,)
+            return clean
+        except TypeError:
+            pass
+    return PhoneNumbersError(message)
+

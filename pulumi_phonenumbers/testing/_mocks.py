@@ -1,0 +1,197 @@
+"""Run a Pulumi program in-process against a mock monitor that forwards to a deployment.
+
+The program runs exactly as the Python language host runs it (``run_in_stack`` on a new
+event loop), in a fresh thread: Pulumi's settings, root stack and config live in context
+variables, and a new thread starts with an empty context, so runs never see each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import runpy
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from google.protobuf import empty_pb2
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, MockResourceArgs, Mocks, MockSettings
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.settings import configure, get_project, get_stack
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from ._plan import Deployment, Registration
+from ._state import STACK_TYPE, to_plain
+
+__all__ = ["LoadedProgram", "load_program", "run_program"]
+
+_log = logging.getLogger("pulumi_phonenumbers.testing")
+
+
+class _PlainMocks(Mocks):
+    """Invokes return nothing; reads echo their inputs."""
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        return args.resource_id or f"{args.name}_id", dict(args.inputs)
+
+
+class _Monitor(MockMonitor):  # type: ignore[misc]
+    """``MockMonitor`` that sends every registration, with its options, to a deployment."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        super().__init__(_PlainMocks())
+        self.deployment = deployment
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # As the engine does: the parent's full type chain, but never the root stack's.
+        qualified = type_
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != STACK_TYPE:
+                qualified = f"{parent_type}${type_}"
+        return f"urn:pulumi:{get_stack()}::{get_project()}::{qualified}::{name}"
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == STACK_TYPE:
+            self.deployment.register_stack(urn)
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        _ensure_event_loop()
+        inputs = to_plain(rpc.deserialize_properties(request.object, True))
+        reg = Registration(
+            urn=urn, type=request.type, name=request.name, custom=bool(request.custom),
+            inputs=inputs, parent=request.parent,
+            protect=bool(request.protect) if request.HasField("protect") else False,
+            retain_on_delete=bool(request.retainOnDelete)
+            if request.HasField("retainOnDelete") else False,
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            ignore_changes=list(request.ignoreChanges),
+            replace_on_changes=list(request.replaceOnChanges),
+            import_id=request.importId,
+        )
+        done = self.deployment.register(reg)
+        if done is None:  # the SDK resolves its outputs as unknown; the run reports the error
+            return resource_pb2.RegisterResourceResponse(urn=urn, result=resource_pb2.Result.FAIL)
+        id_, outputs = done
+        props = _sync_await(rpc.serialize_properties(outputs, {}))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=props)
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        _ensure_event_loop()
+        outputs = rpc.deserialize_properties(request.outputs, True)
+        self.deployment.register_outputs(request.urn, dict(outputs or {}))
+        return empty_pb2.Empty()
+
+
+@dataclass(frozen=True)
+class LoadedProgram:
+    """A program ready to run: the callable, its project name and directory (if any)."""
+
+    func: Callable[[], Any]
+    project: str
+    directory: Path | None = None
+    config: Mapping[str, Any] | None = None
+
+
+def _project_config(doc: Mapping[str, Any], project: str) -> dict[str, Any]:
+    """Defaults declared under ``config:`` in ``Pulumi.yaml``."""
+    out: dict[str, Any] = {}
+    for key, value in (doc.get("config") or {}).items():
+        full = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, Mapping):
+            if "default" in value:
+                out[full] = value["default"]
+            elif "value" in value:
+                out[full] = value["value"]
+        else:
+            out[full] = value
+    return out
+
+
+def load_program(program: Callable[[], Any] | str | Path, project: str | None) -> LoadedProgram:
+    """A function as is, or a project directory (``Pulumi.yaml`` + ``__main__.py``)."""
+    if callable(program):
+        return LoadedProgram(program, project or "project")
+    directory = Path(program)
+    manifest = directory / "Pulumi.yaml"
+    if not manifest.is_file():
+        raise FileNotFoundError(f"{directory}: no Pulumi.yaml (not a Pulumi project directory)")
+    doc = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
+    name = str(project or doc.get("name") or directory.name)
+    main = directory / str(doc.get("main") or ".")
+    if main.is_dir():
+        main = main / "__main__.py"
+    if not main.is_file():
+        raise FileNotFoundError(f"{directory}: no {main.name} to run")
+    path = str(main)
+    root = str(main.parent)
+
+    def run() -> None:
+        sys.path.insert(0, root)
+        before = set(sys.modules)
+        try:
+            runpy.run_path(path, run_name="__main__")
+        finally:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(root)
+            for mod in set(sys.modules) - before:  # the project's own helper modules
+                file = getattr(sys.modules[mod], "__file__", None) or ""
+                if file.startswith(root):
+                    del sys.modules[mod]
+
+    return LoadedProgram(run, name, directory, _project_config(doc, name))
+
+
+def run_program(program: LoadedProgram, deployment: Deployment, *, stack: str,
+                config: Mapping[str, str], secret_keys: list[str],
+                preview: bool) -> BaseException | None:
+    """Run the program to completion in a fresh thread; its exception, if any."""
+    outcome: list[BaseException | None] = [None]
+
+    def main() -> None:
+        monitor = _Monitor(deployment)
+        features = set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)
+        configure(MockSettings(monitor=monitor, monitor_features=features,
+                               engine=MockEngine(_log), project=program.project, stack=stack,
+                               dry_run=preview, organization="organization", callbacks=None))
+        from pulumi.runtime.config import set_all_config
+
+        set_all_config(dict(config), secret_keys)
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(run_in_stack(program.func))
+        except BaseException as exc:  # reported by the engine
+            outcome[0] = exc
+        finally:
+            deployment.wait_idle()
+            _close(loop)
+
+    thread = threading.Thread(target=main, name=f"pulumi-program-{program.project}")
+    thread.start()
+    thread.join()
+    return outcome[0]
+
+
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in tasks:
+        task.cancel()
+    with contextlib.suppress(BaseException):
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    with contextlib.suppress(BaseException):
+        loop.run_until_complete(loop.shutdown_default_executor())
+    asyncio.set_event_loop(None)
+    loop.close()

@@ -1,0 +1,212 @@
+"""The local engine's state file, in the shape of ``pulumi stack export``.
+
+``{"version": 3, "deployment": {"manifest": {...}, "resources": [...]}}``, resources in
+dependency order (the stack first, every resource after its parent and dependencies),
+each with Pulumi's own field names (``urn``, ``type``, ``id``, ``custom``, ``inputs``,
+``outputs``, ``parent``, ``protect``, ``retainOnDelete``, ``dependencies``, ...). One
+parser therefore reads both a real export and this engine's state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pulumi.runtime import rpc
+
+__all__ = [
+    "DEFAULT_PROVIDER_TYPE",
+    "PHONE_NUMBER_TYPE",
+    "STACK_TYPE",
+    "ResourceState",
+    "load_state",
+    "ordered",
+    "save_state",
+    "to_plain",
+]
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+PHONE_NUMBER_TYPE = "pulumi-python:dynamic/phonenumbers:PhoneNumber"
+DEFAULT_PROVIDER_TYPE = "pulumi:providers:pulumi-python"
+_SECRET_SIG = rpc._special_sig_key
+_SECRET_VALUE = rpc._special_secret_sig
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def to_plain(value: Any) -> Any:
+    """Deserialized property values as JSON data: unknowns become ``rpc.UNKNOWN``, secrets
+    are unwrapped, resource references become their URN."""
+    if type(value).__name__ == "Unknown":
+        return rpc.UNKNOWN
+    if isinstance(value, Mapping):
+        if value.get(_SECRET_SIG) == _SECRET_VALUE:
+            return to_plain(value.get("value"))
+        if value.get(_SECRET_SIG) == rpc._special_resource_sig:
+            return str(value.get("urn", ""))
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+@dataclass
+class ResourceState:
+    """One resource of the state file (the fields of a ``pulumi stack export`` resource)."""
+
+    urn: str
+    type: str
+    custom: bool
+    id: str = ""
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    parent: str = ""
+    provider: str = ""
+    protect: bool = False
+    #: An old instance awaiting deletion (a create-before-delete replacement whose delete
+    #: failed); it shares its URN with the live instance.
+    delete: bool = False
+    retain_on_delete: bool = False
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    created: str = field(default_factory=_now)
+    modified: str = field(default_factory=_now)
+
+    @property
+    def name(self) -> str:
+        """The resource's logical name (last URN segment)."""
+        return self.urn.rsplit("::", 1)[-1]
+
+    @property
+    def is_phone_number(self) -> bool:
+        """True for a :class:`~pulumi_phonenumbers.PhoneNumber`."""
+        return self.type == PHONE_NUMBER_TYPE
+
+    def depends_on(self) -> list[str]:
+        """URNs this resource needs to exist: parent, provider and dependencies."""
+        needs = [self.parent] if self.parent else []
+        if self.provider:
+            needs.append(self.provider.rsplit("::", 1)[0])
+        needs.extend(self.dependencies)
+        for deps in self.property_dependencies.values():
+            needs.extend(deps)
+        return list(dict.fromkeys(u for u in needs if u and u != self.urn))
+
+    def to_json(self) -> dict[str, Any]:
+        """The export form (empty optional fields left out, as Pulumi does)."""
+        out: dict[str, Any] = {"urn": self.urn, "custom": self.custom, "type": self.type}
+        if self.id:
+            out["id"] = self.id
+        if self.inputs or self.custom:
+            out["inputs"] = self.inputs
+        if self.outputs or self.custom or self.type == STACK_TYPE:
+            out["outputs"] = self.outputs
+        if self.parent:
+            out["parent"] = self.parent
+        if self.delete:
+            out["delete"] = True
+        if self.protect:
+            out["protect"] = True
+        if self.retain_on_delete:
+            out["retainOnDelete"] = True
+        if self.dependencies:
+            out["dependencies"] = list(self.dependencies)
+        if self.provider:
+            out["provider"] = self.provider
+        if self.property_dependencies:
+            out["propertyDependencies"] = {k: list(v) for k, v in self.property_dependencies.items()}
+        out["created"] = self.created
+        out["modified"] = self.modified
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ResourceState:
+        """Parse one export resource (unknown fields ignored)."""
+        return cls(
+            urn=str(data["urn"]),
+            type=str(data["type"]),
+            custom=bool(data.get("custom", False)),
+            id=str(data.get("id") or ""),
+            inputs=dict(data.get("inputs") or {}),
+            outputs=dict(data.get("outputs") or {}),
+            parent=str(data.get("parent") or ""),
+            provider=str(data.get("provider") or ""),
+            protect=bool(data.get("protect", False)),
+            delete=bool(data.get("delete", False)),
+            retain_on_delete=bool(data.get("retainOnDelete", False)),
+            dependencies=[str(u) for u in data.get("dependencies") or []],
+            property_dependencies={str(k): [str(u) for u in v] for k, v in
+                                   (data.get("propertyDependencies") or {}).items()},
+            created=str(data.get("created") or _now()),
+            modified=str(data.get("modified") or _now()),
+        )
+
+
+def ordered(resources: Iterable[ResourceState]) -> list[ResourceState]:
+    """Resources in dependency order, keeping the given order where it is free (stable).
+
+    An instance pending deletion (``delete``) shares its URN with the live one; both stay.
+    """
+    items = list(resources)
+    live = {r.urn: i for i, r in reversed(list(enumerate(items))) if not r.delete}
+    done: set[int] = set()
+    result: list[ResourceState] = []
+
+    def visit(index: int, path: frozenset[int]) -> None:
+        if index in done or index in path:
+            return
+        for need in items[index].depends_on():
+            if need in live:
+                visit(live[need], path | {index})
+        done.add(index)
+        result.append(items[index])
+
+    for index in range(len(items)):
+        visit(index, frozenset())
+    return result
+
+
+def load_state(path: Path) -> list[ResourceState]:
+    """Resources of a state file or of a ``pulumi stack export`` (empty when absent)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or "deployment" not in data:
+        raise ValueError(f"{path}: not a stack export (no 'deployment')")
+    version = data.get("version")
+    if version != 3:
+        raise ValueError(f"{path}: unsupported state version {version!r} (expected 3)")
+    return [ResourceState.from_json(r) for r in data["deployment"].get("resources") or []]
+
+
+def save_state(path: Path, resources: Iterable[ResourceState]) -> None:
+    """Write the state atomically (a reader never sees half a file)."""
+    from .. import __name__ as package
+
+    doc = {
+        "version": 3,
+        "deployment": {
+            "manifest": {"time": _now(), "magic": "", "version": f"{package}.testing (local engine)"},
+            "resources": [r.to_json() for r in ordered(resources)],
+        },
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(doc, handle, indent=2, sort_keys=False)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,483 @@
+"""Bolna: numbers bought through Bolna (Twilio in the US, Plivo or Vobiz in India), routed
+to a Bolna voice agent.
+
+Wire reference: ``vendor-apis.md`` §3. Bearer auth; every list is a bare JSON array.
+
+Quirks this client absorbs:
+
+* No paging and no get-one endpoint: ``get`` lists ``GET /phone-numbers/all`` and filters.
+* Ids come dashed (buy) or as 32 bare hex digits (list); they are compared and reported
+  in one canonical form, the lowercase dashed UUID.
+* The purchase cannot carry routing: the agent is attached afterwards with
+  ``POST /inbound/setup`` (the provider makes that one extra call, and releases the number
+  if it fails), and detached with ``POST /inbound/unlink``.
+* Prices: search says USD (``5.0``), buy says cents (``500``), list says ``"$5.0"``.
+* Error bodies are ``{"error": int, "message"}``, ``{"detail": str}`` (auth) or FastAPI's
+  ``{"detail": [...]}`` (422). An invalid key is a 403, a missing one a 401.
+* The telephony ``provider`` (``twilio`` | ``plivo`` | ``vobiz``) is a ``vendor_options``
+  entry; India also takes a ``region`` code that narrows the search.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as _PydanticError
+
+from .. import e164
+from .._http import HttpClient, default_error
+from ..config import Settings
+from ..errors import NotAvailable, NotFound, ServerError, ValidationError, VendorError
+from ..inputs import is_unknown
+from ..models import AvailableNumber, Money, NumberQuery, OwnedNumber, Routing, SearchPage
+from .base import Vendor, VendorInfo
+
+__all__ = ["PROVIDERS", "BolnaVendor", "canonical_id"]
+
+_NAME = "bolna"
+#: Telephony providers Bolna buys from, and which countries each one serves.
+PROVIDERS: Mapping[str, frozenset[str]] = {
+    "twilio": frozenset({"US"}),
+    "plivo": frozenset({"IN"}),
+    "vobiz": frozenset({"IN"}),
+}
+_DEFAULT_PROVIDER = {"US": "twilio", "IN": "plivo"}
+_UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+_AMOUNT = re.compile(r"[-+]?\d+(?:\.\d+)?")
+_VOICE = ("voice",)
+
+
+def canonical_id(raw: str) -> str:
+    """A Bolna id in one form: lowercase dashed UUID (ids that are not UUIDs: unchanged)."""
+    try:
+        return str(uuid.UUID(raw.strip()))
+    except (ValueError, AttributeError):
+        return raw
+
+
+def default_provider(country: str) -> str:
+    """The telephony provider Bolna uses for ``country`` when none is chosen."""
+    return _DEFAULT_PROVIDER.get(country.upper(), "twilio")
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _Available(_Wire):
+    phone_number: str
+    region: str | None = None
+    friendly_name: str | None = None
+    locality: str | None = None
+    provider: str | None = None
+    price: float | int | str | None = None
+
+
+class _Purchase(_Wire):
+    id: str
+    phone_number: str
+    price: float | int | str | None = None
+    telephony_provider: str | None = None
+    agent_id: str | None = None
+
+
+class _Listed(_Wire):
+    id: str
+    phone_number: str
+    agent_id: str | None = None
+    price: float | int | str | None = None
+    telephony_provider: str | None = None
+    rented: bool | None = None
+
+
+_M = TypeVar("_M", bound=_Wire)
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _parse(model: type[_M], raw: Any, response: httpx.Response, what: str) -> _M:
+    """A wire model, or :class:`ServerError` (the request may have taken effect)."""
+    try:
+        return model.model_validate(raw)
+    except _PydanticError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ServerError(
+            f"{_NAME}: unexpected answer while trying to {what} ({where}: {first['msg']})",
+            vendor=_NAME,
+            status=response.status_code,
+        ) from None
+
+
+def _array(response: httpx.Response, what: str) -> list[Any]:
+    body = _json(response)
+    if not isinstance(body, list):
+        raise ServerError(
+            f"{_NAME}: expected a JSON array while trying to {what}",
+            vendor=_NAME,
+            status=response.status_code,
+        )
+    return body
+
+
+def _usd(value: float | int | str | None, *, cents: bool = False) -> Money:
+    """Money from a number (USD, or cents with ``cents``) or a string such as ``"$5.0"``."""
+    if value is None or isinstance(value, bool):
+        return Money()
+    currency = "USD"
+    if isinstance(value, str):
+        match = _AMOUNT.search(value.replace(",", ""))
+        if match is None:
+            return Money()
+        if "₹" in value or "INR" in value.upper():
+            currency = "INR"
+        text = match.group(0)
+    else:
+        text = str(value)
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return Money()
+    if cents:
+        amount = (amount / 100).quantize(Decimal("0.01"))
+    return Money(amount=amount, currency=currency)
+
+
+def _e164(raw: str) -> str:
+    try:
+        return e164.normalize(raw)
+    except e164.InvalidNumber:
+        return raw.strip()
+
+
+def _country(number: str) -> str:
+    try:
+        return e164.country_of(number)
+    except Exception:  # a BYO number that does not parse
+        return ""
+
+
+def _message(body: Any, fallback: str) -> str:
+    """Bolna's message: ``message``, else ``detail`` (text or FastAPI's list), else ``error``."""
+    if not isinstance(body, dict):
+        return fallback
+    for key in ("message", "detail", "error"):
+        value = body.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if isinstance(value, list) and value:
+            parts = []
+            for item in value:
+                if isinstance(item, dict):
+                    loc = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
+                    parts.append(f"{loc}: {item.get('msg', '')}" if loc else str(item.get("msg")))
+                else:
+                    parts.append(str(item))
+            return "; ".join(parts)
+    return fallback
+
+
+def _error(response: httpx.Response) -> VendorError:
+    """Status -> class, plus Bolna's "not available" (buy) and "not found" (400 or 404)."""
+    body = _json(response)
+    message = _message(body, response.reason_phrase)
+    code = ""
+    if isinstance(body, dict) and isinstance(body.get("error"), int):
+        code = str(body["error"])
+    error = default_error(_NAME, response, message, code)
+    status = response.status_code
+    if 400 <= status < 500 and status not in (401, 403, 429):
+        lower = message.lower()
+        cls: type[VendorError] | None = None
+        if "not available" in lower or "unavailable" in lower:
+            cls = NotAvailable
+        elif status in (400, 404) and "not found" in lower:
+            cls = NotFound
+        if cls is not None:
+            return cls(str(error), vendor=_NAME, status=status, code=code)
+    return error
+
+
+def _problems(query: NumberQuery, options: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    provider = options.get("provider")
+    if provider is not None and not is_unknown(provider):
+        serves = PROVIDERS.get(provider) if isinstance(provider, str) else None
+        fits = sorted(p for p, c in PROVIDERS.items() if query.country in c)
+        if serves is None:
+            yield (
+                "vendor_options.provider",
+                (
+                    f"vendor bolna has no telephony provider {provider!r}; choose one of "
+                    f"{', '.join(sorted(PROVIDERS))}"
+                ),
+            )
+        elif query.country not in serves:
+            yield (
+                "vendor_options.provider",
+                (
+                    f"vendor bolna does not sell {query.country} numbers through {provider}; "
+                    f"use {' or '.join(fits) or 'another vendor'}"
+                ),
+            )
+    region = options.get("region")
+    if region is not None and not is_unknown(region):
+        if query.country != "IN":
+            yield (
+                "vendor_options.region",
+                (
+                    "vendor bolna takes a region only for Indian numbers (country IN); use "
+                    "area_code to narrow a US search"
+                ),
+            )
+        elif isinstance(region, bool) or not re.fullmatch(r"\d{1,4}", str(region)):
+            yield (
+                "vendor_options.region",
+                (
+                    f"vendor bolna expects region to be an Indian region code such as '80', got "
+                    f"{region!r}"
+                ),
+            )
+    if query.country == "US" and query.area_code and len(query.area_code) != 3:
+        yield (
+            "area_code",
+            (f"vendor bolna searches US numbers by a 3-digit area code, got {query.area_code!r}"),
+        )
+
+
+class BolnaVendor(Vendor):
+    """Bolna phone numbers over its REST API (``Authorization: Bearer bn-...``)."""
+
+    name = _NAME
+    info = VendorInfo(
+        countries=frozenset({"US", "IN"}),
+        number_types=frozenset({"local"}),
+        routing_fields=frozenset({"voice_target"}),
+        options={
+            "provider": "telephony provider: twilio (US), plivo or vobiz (IN); default "
+            "twilio for US, plivo for IN",
+            "region": "India only: region code that narrows the search, e.g. '80' "
+            "(Karnataka), '22' (Maharashtra), '11' (NCR)",
+        },
+        capabilities=frozenset({"voice"}),
+        buy_carries_routing=False,
+        target_format="a Bolna agent id (UUID, lowercase with dashes)",
+        target_examples=(
+            "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+            "7a1d2b9e-4c3f-4e8a-9b6d-2f5e8c1a0b47",
+        ),
+        target_pattern=_UUID_RE,
+        notes=(
+            "US numbers through Twilio, Indian numbers through Plivo or Vobiz "
+            "(vendor_options.provider, vendor_options.region)",
+            "routing = one agent per number, attached with one extra call after the purchase",
+            "flat $5/month; no paging, no get-one endpoint (read = list + filter)",
+            "search filters contains on the client side, within the one result page",
+        ),
+    )
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        key = settings.require("bolnaApiKey", _NAME)
+        base = (settings.get("bolnaBaseUrl") or "https://api.bolna.ai").rstrip("/")
+        self.http = HttpClient(
+            _NAME,
+            base,
+            error_mapper=_error,
+            timeout=settings.timeout,
+            headers={"Authorization": f"Bearer {key}"},
+            secrets=settings.secrets(),
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.http.close()
+
+    # -- check-time validation -------------------------------------------------------------
+    @classmethod
+    def check_query(cls, query: NumberQuery, options: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """``provider`` must suit the country, ``region`` is India-only, US area codes 3 digits."""
+        return list(_problems(query, options))
+
+    # -- search ----------------------------------------------------------------------------
+    def search(self, query: NumberQuery, cursor: str | None = None) -> SearchPage:
+        """Numbers for sale with the default telephony provider (one page, no paging)."""
+        return self.search_with_options(query, {}, cursor)
+
+    def search_with_options(
+        self, query: NumberQuery, options: Mapping[str, Any], cursor: str | None = None
+    ) -> SearchPage:
+        """``GET /phone-numbers/search``: a bare array, so there is only one page.
+
+        ``provider`` and ``region`` come from ``options``; ``contains`` is filtered here.
+        Candidates carry their telephony provider in ``vendor_ref`` for :meth:`buy`.
+        """
+        if cursor:
+            return SearchPage()
+        provider = str(options.get("provider") or default_provider(query.country))
+        params: dict[str, str] = {"country": query.country, "provider": provider}
+        if query.area_code:
+            params["pattern"] = query.area_code
+        region = options.get("region")
+        if region is not None and query.country == "IN":
+            params["region"] = str(region)
+        what = f"search {query.country} numbers"
+        response = self.http.request(
+            "GET", "/phone-numbers/search", kind="read", what=what, params=params
+        )
+        found = []
+        for raw in _array(response, what):
+            available = self._available(_parse(_Available, raw, response, what), query, provider)
+            if query.contains and query.contains not in e164.digits(available.number):
+                continue
+            found.append(available)
+        return SearchPage(numbers=tuple(found))
+
+    @staticmethod
+    def _available(wire: _Available, query: NumberQuery, provider: str) -> AvailableNumber:
+        number = _e164(wire.phone_number)
+        return AvailableNumber(
+            number=number,
+            country=_country(number) or query.country,
+            number_type=query.number_type,
+            capabilities=_VOICE,
+            monthly_cost=_usd(wire.price),
+            locality=wire.locality or e164.locality(number),
+            vendor_ref=wire.provider or provider,
+        )
+
+    # -- buy -------------------------------------------------------------------------------
+    def buy(
+        self, candidate: AvailableNumber, routing: Routing, options: Mapping[str, Any]
+    ) -> OwnedNumber:
+        """``POST /phone-numbers/buy`` ``{country, phone_number, provider}``.
+
+        The provider is ``options["provider"]``, else the one the search offered the number
+        through, else the country's default. A non-empty ``routing`` is applied with
+        :meth:`update_routing` afterwards; if that fails the number is released again.
+        """
+        country = candidate.country or _country(candidate.number)
+        provider = str(options.get("provider") or candidate.vendor_ref or default_provider(country))
+        what = f"buy {candidate.number}"
+        body = {"country": country, "phone_number": candidate.number, "provider": provider}
+        response = self.http.request(
+            "POST", "/phone-numbers/buy", kind="purchase", what=what, json=body
+        )
+        wire = _parse(_Purchase, _json(response), response, what)
+        number = _e164(wire.phone_number)
+        owned = OwnedNumber(
+            number=number,
+            vendor_id=canonical_id(wire.id),
+            country=_country(number) or country,
+            number_type=candidate.number_type,
+            capabilities=_VOICE,
+            monthly_cost=_usd(wire.price, cents=True),
+            locality=e164.locality(number) if number.startswith("+") else "",
+        )
+        if routing.voice_target is None:
+            return owned
+        try:
+            return self.update_routing(owned, Routing(), routing)
+        except Exception:
+            self.release(owned.number, owned.vendor_id)
+            raise
+
+    # -- get / list ------------------------------------------------------------------------
+    def list_owned(self) -> Iterator[OwnedNumber]:
+        """``GET /phone-numbers/all`` (one bare array, BYO numbers included)."""
+        what = "list owned numbers"
+        response = self.http.request("GET", "/phone-numbers/all", kind="read", what=what)
+        for raw in _array(response, what):
+            yield self._owned(_parse(_Listed, raw, response, what))
+
+    def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
+        """List and filter: by id when one is given (either id form), else by number."""
+        if vendor_id:
+            wanted = canonical_id(vendor_id)
+            return next((o for o in self.list_owned() if o.vendor_id == wanted), None)
+        target = _e164(number)
+        return next((o for o in self.list_owned() if o.number == target), None)
+
+    @staticmethod
+    def _owned(wire: _Listed) -> OwnedNumber:
+        number = _e164(wire.phone_number)
+        return OwnedNumber(
+            number=number,
+            vendor_id=canonical_id(wire.id),
+            country=_country(number),
+            number_type=e164.number_type_of(number) if number.startswith("+") else "local",
+            capabilities=_VOICE,
+            monthly_cost=_usd(wire.price),
+            locality=e164.locality(number) if number.startswith("+") else "",
+            routing=Routing(voice_target=canonical_id(wire.agent_id) if wire.agent_id else None),
+        )
+
+    # -- routing / release -------------------------------------------------------------------
+    def update_routing(self, owned: OwnedNumber, old: Routing, new: Routing) -> OwnedNumber:
+        """Attach (``/inbound/setup``) or detach (``/inbound/unlink``) the agent; only when
+        ``voice_target`` changed. Re-attaching replaces the previous agent."""
+        unsupported = sorted(set(old.changed_fields(new)) - self.info.routing_fields)
+        if unsupported:
+            raise ValidationError(
+                f"{_NAME}: cannot honour routing.{unsupported[0]}; Bolna routes a number to "
+                "one agent (voice_target) only",
+                vendor=_NAME,
+            )
+        result = owned.model_copy(update={"routing": Routing(voice_target=new.voice_target)})
+        if old.voice_target == new.voice_target:
+            return result
+        phone_number_id = self._id_of(owned)
+        if new.voice_target is not None:
+            self.http.request(
+                "POST",
+                "/inbound/setup",
+                kind="write",
+                what=f"attach agent {new.voice_target} to {owned.number}",
+                json={"agent_id": new.voice_target, "phone_number_id": phone_number_id},
+            )
+        else:
+            self.http.request(
+                "POST",
+                "/inbound/unlink",
+                kind="write",
+                what=f"detach the agent from {owned.number}",
+                json={"phone_number_id": phone_number_id},
+            )
+        return result
+
+    def _id_of(self, owned: OwnedNumber) -> str:
+        if owned.vendor_id:
+            return canonical_id(owned.vendor_id)
+        found = self.get(owned.number)
+        if found is None:
+            raise NotFound(
+                f"{_NAME}: {owned.number} is not owned by this account", vendor=_NAME, status=404
+            )
+        return found.vendor_id
+
+    def release(self, number: str, vendor_id: str) -> None:
+        """``DELETE /phone-numbers/{id}``; "not found" (404, or Bolna's 400) is success once
+        the list confirms the number is gone (a wrong base URL must not pass for it)."""
+        if not vendor_id:
+            found = self.get(number)
+            if found is None:
+                return
+            vendor_id = found.vendor_id
+        vendor_id = canonical_id(vendor_id)
+        try:
+            self.http.request(
+                "DELETE", f"/phone-numbers/{vendor_id}", kind="release", what=f"release {number}"
+            )
+        except NotFound:
+            if self.get(number, vendor_id) is not None:
+                raise

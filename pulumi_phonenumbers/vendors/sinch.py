@@ -1,0 +1,278 @@
+"""Sinch Numbers API v1 (``/v1/projects/{projectId}/...``) over httpx.
+
+Auth is OAuth2 client credentials (default; see :mod:`._sinch_auth`) or HTTP Basic
+``keyId:keySecret`` (``phonenumbers:sinchAuthMode basic``). Numbers travel in paths as
+E.164 with the ``+`` percent-encoded (``%2B1415...``).
+
+Routing: ``voice_target`` = ``voiceConfiguration.appId`` (RTC), ``sms_target`` =
+``smsConfiguration.servicePlanId``, ``label`` = ``displayName``. ``:rent`` carries voice and
+SMS configuration but not ``displayName``: when a label is wanted, :meth:`SinchVendor.buy`
+sets it with one PATCH right after the rent and, if that PATCH fails, releases the number
+before raising (nothing is left behind).
+
+Provisioning is asynchronous: a new configuration first appears under
+``scheduledVoiceProvisioning`` / ``smsConfiguration.scheduledProvisioning`` with status
+``WAITING`` or ``IN_PROGRESS`` and moves to the top level later. The client reports the
+scheduled value as the routing while it is pending (status ``provisioning``); a ``FAILED``
+provisioning reports the configuration actually in force and status ``provisioning_failed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import phonenumbers
+
+from .. import e164
+from .._http import HttpClient
+from ..config import Settings
+from ..errors import ConfigError, PhoneNumbersError, VendorError
+from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
+from . import _sinch_wire as wire
+from ._sinch_auth import SinchOAuth, TokenCache, token_error
+from .base import Vendor, VendorInfo
+
+__all__ = ["SinchVendor"]
+
+_NAME = "sinch"
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+#: ``size`` of a search (Sinch's search has no paging) and ``pageSize`` of a list.
+_SEARCH_SIZE = 50
+_PAGE_SIZE = 100
+
+
+class SinchVendor(Vendor):
+    """Sinch Numbers API v1. Buying (``:rent``) is limited to US local numbers by Sinch."""
+
+    name = _NAME
+    # Sinch sells in many countries, but its rent endpoints only take US LOCAL numbers:
+    # check_query refuses everything else with that reason (a static country list here
+    # would fail earlier with a message that does not say why).
+    info = VendorInfo(
+        countries=frozenset(),
+        number_types=frozenset({"local", "mobile", "toll_free"}),
+        routing_fields=frozenset({"voice_target", "sms_target", "label"}),
+        capabilities=frozenset({"voice", "sms"}),
+        buy_carries_routing=True,
+        target_format="a Sinch Voice app id (UUID)",
+        target_examples=(
+            "0a6f6c4e-3b1d-4b7a-9a51-6f1e2d3c4b5a",
+            "7d2e9f10-8c4b-4e6a-b1f3-2a9d8c7b6e5f",
+        ),
+        target_pattern=_UUID,
+        notes=(
+            "Buying is US local only: Sinch's `:rent` (Numbers API v1) is deprecated "
+            "and limited to US LOCAL numbers; other numbers need the Number Order API.",
+            "New routing is provisioned asynchronously; status is `provisioning` until "
+            "Sinch applies it, `provisioning_failed` if it fails.",
+        ),
+    )
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        project = settings.require("sinchProjectId", _NAME)
+        key_id = settings.require("sinchKeyId", _NAME)
+        key_secret = settings.require("sinchKeySecret", _NAME)
+        mode = (settings.get("sinchAuthMode") or "oauth").strip().lower()
+        secrets = settings.secrets()
+        self._tokens: TokenCache | None = None
+        auth: httpx.Auth | tuple[str, str]
+        if mode == "basic":
+            auth = (key_id, key_secret)
+        elif mode == "oauth":
+            token_http = HttpClient(
+                _NAME,
+                settings.require("sinchAuthBaseUrl", _NAME),
+                error_mapper=token_error,
+                timeout=settings.timeout,
+                secrets=secrets,
+            )
+            self._tokens = TokenCache(token_http, key_id, key_secret)
+            auth = SinchOAuth(self._tokens)
+        else:
+            raise ConfigError(
+                f"phonenumbers:sinchAuthMode must be 'oauth' or 'basic', got {mode!r}"
+            )
+        base = settings.require("sinchBaseUrl", _NAME).rstrip("/")
+        self._prefix = f"/v1/projects/{quote(project, safe='')}"
+        self.http = HttpClient(
+            _NAME,
+            base,
+            error_mapper=wire.error,
+            timeout=settings.timeout,
+            auth=auth,
+            secrets=secrets,
+        )
+        #: ``pageSize`` of ``GET /activeNumbers`` (Sinch documents no default or maximum).
+        self.list_page_size = _PAGE_SIZE
+
+    @classmethod
+    def check_query(cls, query: NumberQuery, options: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Anything but a US local number fails at preview, saying why (``:rent``'s limit)."""
+        why = (
+            "Sinch's :rent (Numbers API v1) only supports US local numbers; buy others "
+            "through Sinch's Number Order API or choose another vendor"
+        )
+        problems = []
+        if query.country != "US":
+            problems.append(("country", f"vendor sinch cannot buy {query.country} numbers: {why}"))
+        if query.number_type != "local":
+            problems.append(
+                ("number_type", f"vendor sinch cannot buy {query.number_type} numbers: {why}")
+            )
+        return problems
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _number_path(self, collection: str, number: str, verb: str = "") -> str:
+        return f"{self._prefix}/{collection}/{quote(number, safe='')}{verb}"
+
+    @staticmethod
+    def _gone(response: httpx.Response) -> bool:
+        return response.status_code == 404
+
+    # -- the six verbs ------------------------------------------------------------------------
+    def search(self, query: NumberQuery, cursor: str | None = None) -> SearchPage:
+        params: list[tuple[str, str | int]] = [
+            ("regionCode", query.country),
+            ("type", wire.TYPES.get(query.number_type, query.number_type.upper())),
+        ]
+        if query.area_code:
+            code = phonenumbers.country_code_for_region(query.country)
+            params += [
+                ("numberPattern.pattern", f"+{code}{query.area_code}"),
+                ("numberPattern.searchPattern", "START"),
+            ]
+        elif query.contains:
+            params += [
+                ("numberPattern.pattern", query.contains),
+                ("numberPattern.searchPattern", "CONTAINS"),
+            ]
+        params += [("capabilities", cap.upper()) for cap in query.capabilities]
+        params.append(("size", _SEARCH_SIZE))
+        response = self.http.request(
+            "GET",
+            f"{self._prefix}/availableNumbers",
+            kind="read",
+            what=f"search {query.country} {query.number_type} numbers",
+            params=params,
+        )
+        numbers = [
+            wire.available(n)
+            for n in wire.AvailableList.model_validate(response.json()).available_numbers
+        ]
+        if query.area_code and query.contains:  # one numberPattern per request
+            numbers = [n for n in numbers if query.contains in e164.digits(n.number)]
+        return SearchPage(numbers=tuple(numbers), next_cursor=None)  # Sinch search has no paging
+
+    def buy(
+        self, candidate: AvailableNumber, routing: Routing, options: Mapping[str, Any]
+    ) -> OwnedNumber:
+        body: dict[str, Any] = {}
+        if routing.voice_target:
+            body["voiceConfiguration"] = {"type": "RTC", "appId": routing.voice_target}
+        if routing.sms_target:
+            body["smsConfiguration"] = {"servicePlanId": routing.sms_target}
+        response = self.http.request(
+            "POST",
+            self._number_path("availableNumbers", candidate.number, ":rent"),
+            kind="purchase",
+            what=f"rent {candidate.number}",
+            json=body,
+        )
+        owned = wire.owned(wire.ActiveWire.model_validate(response.json()))
+        if routing.label and owned.routing.label != routing.label:
+            owned = self._label_after_rent(owned, routing.label)
+        return owned
+
+    def _label_after_rent(self, owned: OwnedNumber, label: str) -> OwnedNumber:
+        """``:rent`` has no displayName: PATCH it, releasing the number if that fails."""
+        try:
+            return self._patch(owned.number, {"displayName": label})
+        except Exception as exc:
+            try:
+                self.release(owned.number, owned.vendor_id)
+            except Exception as rel:
+                raise PhoneNumbersError(
+                    f"{exc}; setting the label of the just-rented {owned.number} failed and "
+                    f"releasing it failed too ({rel}): release it in the Sinch dashboard or "
+                    "with `python -m pulumi_phonenumbers audit --vendor sinch`"
+                ) from None
+            # Not a ServerError/TransportError: the purchase is settled (undone), not ambiguous.
+            raise VendorError(
+                f"{exc}; the just-rented {owned.number} was released again",
+                vendor=_NAME,
+                code=getattr(exc, "code", ""),
+            ) from None
+
+    def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
+        response = self.http.request(
+            "GET",
+            self._number_path("activeNumbers", number),
+            kind="read",
+            what=f"get {number}",
+            ok=self._gone,
+        )
+        if response.status_code == 404:
+            return None
+        return wire.owned(wire.ActiveWire.model_validate(response.json()))
+
+    def list_owned(self) -> Iterator[OwnedNumber]:
+        # Omitting `type` lists MOBILE numbers only (a documented Sinch quirk): ask per type.
+        seen: set[str] = set()
+        for wire_type in wire.TYPES.values():
+            token: str | None = None
+            while True:
+                params: dict[str, str | int] = {"type": wire_type, "pageSize": self.list_page_size}
+                if token:
+                    params["pageToken"] = token
+                response = self.http.request(
+                    "GET",
+                    f"{self._prefix}/activeNumbers",
+                    kind="read",
+                    what=f"list {wire_type} numbers",
+                    params=params,
+                )
+                page = wire.ActiveList.model_validate(response.json())
+                for active in page.active_numbers:
+                    if active.phone_number not in seen:
+                        seen.add(active.phone_number)
+                        yield wire.owned(active)
+                token = page.next_page_token
+                if not token or not page.active_numbers:
+                    break
+
+    def update_routing(self, owned: OwnedNumber, old: Routing, new: Routing) -> OwnedNumber:
+        body = wire.patch_body(old, new)
+        if not body:
+            return owned.model_copy(update={"routing": new})
+        if old.sms_target and new.sms_target and old.sms_target != new.sms_target:
+            # Sinch: unlink the current service plan before linking another one.
+            self._patch(owned.number, {"smsConfiguration": {"servicePlanId": ""}})
+        return self._patch(owned.number, body)
+
+    def _patch(self, number: str, body: Mapping[str, Any]) -> OwnedNumber:
+        response = self.http.request(
+            "PATCH",
+            self._number_path("activeNumbers", number),
+            kind="write",
+            what=f"update {number}",
+            json=dict(body),
+        )
+        return wire.owned(wire.ActiveWire.model_validate(response.json()))
+
+    def release(self, number: str, vendor_id: str) -> None:
+        self.http.request(
+            "POST",
+            self._number_path("activeNumbers", number, ":release"),
+            kind="release",
+            what=f"release {number}",
+            ok=self._gone,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+        if self._tokens is not None:
+            self._tokens.close()

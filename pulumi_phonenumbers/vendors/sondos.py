@@ -1,0 +1,474 @@
+"""Sondos AI: Bearer-auth REST API under ``https://app.sondos-ai.com/api`` (vendor-apis.md §5).
+
+Wire mapping:
+
+* search  ``GET /user/phone-numbers/search?country_code=&contains=`` -> ``{"data": [...]}``,
+  one page, no paging. An area code is sent as ``contains`` (the docs' own example is
+  ``contains=415``) and the results are filtered here by area code, ``contains``,
+  capabilities and price, because ``contains`` matches anywhere in the number.
+* buy     ``POST /user/phone-numbers/purchase {"phone_number"}`` -> 201 with an integer id.
+  The purchase cannot carry routing (``buy_carries_routing=False``).
+* routing ``voice_target`` = an assistant id. ``PUT /user/assistant/{id}
+  {"phone_number_id": id|null}``. An assistant answers one number and a number has one
+  inbound assistant, so re-routing is *unassign the old assistant, then assign the new one*:
+  correct whether the platform moves an assigned number implicitly or refuses it (the docs do
+  not say), and 2 calls for 2 changed vendor objects.
+* list    ``GET /user/phone-numbers`` (inferred path, with fallbacks; the shape is tolerated
+  as a bare array or ``{"data": [...]}``); get = list + filter (no get-one endpoint).
+* release ``DELETE /user/phone-numbers/{id}`` only *schedules* the release (the number stays
+  until the end of the billing period). For Pulumi a scheduled release is a release: a second
+  DELETE (400 "already scheduled") and 404 are success, and listed numbers flagged as pending
+  release are reported gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as WireError
+
+from .. import e164
+from .._http import HttpClient, default_error
+from ..config import Settings
+from ..errors import (
+    NotAvailable,
+    NotFound,
+    PaymentError,
+    PhoneNumbersError,
+    ServerError,
+    ValidationError,
+    VendorError,
+)
+from ..models import AvailableNumber, Money, NumberQuery, OwnedNumber, Routing, SearchPage
+from .base import Vendor, VendorInfo
+
+__all__ = ["SondosVendor"]
+
+_VENDOR = "sondos"
+_MAX_CONTAINS = 10
+#: Account list paths, best first: ``/user/phone-numbers`` (Famulor's and a Sondos client's),
+#: ``/all`` (Famulor's MCP server), then the documented assignable list, which has no assistant
+#: id (routing then reads back as unset). A 404 moves on to the next one.
+_LIST_PATHS = ("/user/phone-numbers", "/user/phone-numbers/all", "/user/assistants/phone-numbers")
+#: List states that mean "release scheduled" (inferred; the list shape is undocumented).
+_PENDING_STATES = frozenset({"pending_release", "scheduled_for_release", "releasing", "released"})
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Offer(_Wire):
+    """One search result (verified field list)."""
+
+    phone_number: str
+    phone_number_formatted: str = ""
+    country_code: str = ""
+    price: Decimal | None = None
+    stripe_price_id: str | None = None
+    address_requirements: str | None = None
+    sms_capable: bool = False
+
+
+class _Purchased(_Wire):
+    """The ``data`` of a 201 purchase answer (verified)."""
+
+    id: int
+    phone_number: str
+    country_code: str = ""
+    type: str = "normal"
+    sms_capable: bool = False
+
+
+class _AssistantRef(_Wire):
+    id: int
+
+
+class _Listed(_Wire):
+    """One entry of the account list (shape inferred; unknown fields ignored)."""
+
+    id: int
+    phone_number: str
+    country_code: str = ""
+    type: str | None = None
+    type_label: str | None = None
+    sms_capable: bool | None = None
+    price: Decimal | None = None
+    assistant_id: int | None = None
+    assistant: _AssistantRef | None = None
+    status: str | None = None
+    scheduled_release_at: str | None = None
+
+    @property
+    def pending_release(self) -> bool:
+        return bool(self.scheduled_release_at) or (self.status or "").lower() in _PENDING_STATES
+
+    @property
+    def caller_id(self) -> bool:
+        kind = (self.type or self.type_label or "").lower().replace(" ", "").replace("_", "")
+        return kind == "callerid"
+
+    @property
+    def assigned_to(self) -> int | None:
+        if self.assistant_id is not None:
+            return self.assistant_id
+        return self.assistant.id if self.assistant is not None else None
+
+
+def _message(response: httpx.Response) -> str:
+    """``{"error": msg}``, Laravel ``{"message", "errors": {field: [..]}}``, or the reason."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return response.reason_phrase
+    if not isinstance(body, dict):
+        return response.reason_phrase
+    if isinstance(body.get("error"), str):
+        return str(body["error"])
+    message = str(body.get("message") or response.reason_phrase)
+    errors = body.get("errors")
+    if isinstance(errors, dict) and errors:
+        details = "; ".join(
+            f"{field}: {' '.join(str(m) for m in msgs) if isinstance(msgs, list) else msgs}"
+            for field, msgs in errors.items()
+        )
+        message = f"{message} ({details})"
+    return message
+
+
+def _error(response: httpx.Response) -> VendorError:
+    return default_error(_VENDOR, response, _message(response))
+
+
+def _capabilities(sms_capable: bool | None) -> tuple[str, ...]:
+    return ("voice", "sms") if sms_capable else ("voice",)
+
+
+def _national(number: str) -> str:
+    return e164.digits(number)[len(str(e164.country_code(number))) :]
+
+
+def _e164(text: str) -> str | None:
+    try:
+        return e164.normalize(text)
+    except e164.InvalidNumber:
+        return None
+
+
+class SondosVendor(Vendor):
+    """Sondos AI phone numbers routed to inbound assistants."""
+
+    name = _VENDOR
+    info = VendorInfo(
+        countries=frozenset({"US", "CA", "GB", "AU"}),
+        number_types=frozenset({"local"}),
+        routing_fields=frozenset({"voice_target"}),
+        capabilities=frozenset({"voice", "sms"}),
+        buy_carries_routing=False,
+        target_format="a Sondos assistant id (integer)",
+        target_examples=("812", "813"),
+        target_pattern=r"^\d{1,12}$",
+        notes=(
+            "search has no paging; area code goes out as `contains` and is filtered locally",
+            "routing = assigning the number to an inbound assistant (one number per assistant)",
+            "release only schedules the release at the end of the billing period; it counts "
+            "as released",
+        ),
+    )
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        key = settings.require("sondosApiKey", _VENDOR)
+        base = (settings.get("sondosBaseUrl") or "").rstrip("/")
+        self.http = HttpClient(
+            _VENDOR,
+            base,
+            error_mapper=_error,
+            timeout=settings.timeout,
+            headers={"Authorization": f"Bearer {key}"},
+            secrets=settings.secrets(),
+        )
+        self._list_path = _LIST_PATHS[0]
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.http.close()
+
+    @classmethod
+    def check_query(cls, query: NumberQuery, options: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Sondos searches with at most 10 digits."""
+        if query.contains and len(query.contains) > _MAX_CONTAINS:
+            return [
+                (
+                    "contains",
+                    f"vendor sondos searches with at most {_MAX_CONTAINS} digits "
+                    f"in contains, got {len(query.contains)}",
+                )
+            ]
+        return []
+
+    # -- search / buy ---------------------------------------------------------------------
+    def search(self, query: NumberQuery, cursor: str | None = None) -> SearchPage:
+        """The one page Sondos returns, filtered to what ``query`` asks for."""
+        params = {"country_code": query.country.upper()}
+        pattern = query.area_code or query.contains
+        if pattern:
+            params["contains"] = pattern[:_MAX_CONTAINS]
+        response = self.http.request(
+            "GET",
+            "/user/phone-numbers/search",
+            kind="read",
+            what=f"search {query.country} numbers",
+            params=params,
+        )
+        numbers = []
+        for raw in self._items(response, "search"):
+            try:
+                offer = _Offer.model_validate(raw)
+            except WireError:
+                continue
+            available = self._available(offer, query)
+            if available is not None and self._wanted(available, query):
+                numbers.append(available)
+        return SearchPage(numbers=tuple(numbers), next_cursor=None)
+
+    @staticmethod
+    def _available(offer: _Offer, query: NumberQuery) -> AvailableNumber | None:
+        number = _e164(offer.phone_number)
+        if number is None:
+            return None
+        return AvailableNumber(
+            number=number,
+            country=(offer.country_code or query.country).upper(),
+            number_type="local",
+            capabilities=_capabilities(offer.sms_capable),
+            monthly_cost=Money(amount=offer.price or Decimal("0"), currency="USD"),
+            locality=e164.locality(number),
+        )
+
+    @staticmethod
+    def _wanted(available: AvailableNumber, query: NumberQuery) -> bool:
+        if available.country != query.country.upper():
+            return False
+        if query.area_code and not _national(available.number).startswith(query.area_code):
+            return False
+        if query.contains and query.contains not in e164.digits(available.number):
+            return False
+        if not set(query.capabilities) <= set(available.capabilities):
+            return False
+        return (
+            query.max_monthly_cost is None
+            or available.monthly_cost.amount <= query.max_monthly_cost
+        )
+
+    def buy(
+        self, candidate: AvailableNumber, routing: Routing, options: Mapping[str, Any]
+    ) -> OwnedNumber:
+        """Purchase (201); 400 -> NotAvailable, 402 -> PaymentError. Routing needs one more call."""
+        what = f"buy {candidate.number}"
+        try:
+            response = self.http.request(
+                "POST",
+                "/user/phone-numbers/purchase",
+                kind="purchase",
+                what=what,
+                json={"phone_number": candidate.number},
+            )
+        except ValidationError as exc:
+            if exc.status == 400:  # "already in use" / "not available"
+                raise NotAvailable(str(exc), vendor=_VENDOR, status=400) from None
+            raise
+        except PaymentError as exc:
+            raise PaymentError(
+                f"{exc}; add a valid payment method in the Sondos AI dashboard "
+                "(billing settings) and run again",
+                vendor=_VENDOR,
+                status=exc.status,
+            ) from None
+        body = self._json(response, what)
+        try:
+            data = _Purchased.model_validate(body.get("data") if isinstance(body, dict) else None)
+        except WireError:
+            # Ambiguous: the purchase most likely happened; the provider asks get() next.
+            raise ServerError(
+                f"sondos: unexpected purchase answer (while trying to {what})",
+                vendor=_VENDOR,
+                status=response.status_code,
+            ) from None
+        owned = OwnedNumber(
+            number=_e164(data.phone_number) or candidate.number,
+            vendor_id=str(data.id),
+            country=(data.country_code or candidate.country).upper(),
+            number_type="local",
+            capabilities=_capabilities(data.sms_capable),
+            monthly_cost=candidate.monthly_cost,
+            locality=candidate.locality or e164.locality(candidate.number),
+        )
+        if routing.voice_target is None:
+            return owned
+        try:
+            return self.update_routing(owned, Routing(), routing)
+        except PhoneNumbersError as exc:
+            self.release(owned.number, owned.vendor_id)
+            raise PhoneNumbersError(
+                f"{exc}; the just-bought {owned.number} was released again"
+            ) from None
+
+    # -- get / list ---------------------------------------------------------------------------
+    def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
+        """List + filter (no get-one endpoint). Pending release counts as gone."""
+        match: OwnedNumber | None = None
+        for owned in self.list_owned():
+            if owned.number != number:
+                continue
+            if vendor_id and owned.vendor_id == vendor_id:
+                return owned
+            match = match or owned
+        return match
+
+    def list_owned(self) -> Iterator[OwnedNumber]:
+        """Every active number (pending-release and caller-ID entries left out)."""
+        for raw in self._items(self._list_response(), "list"):
+            try:
+                listed = _Listed.model_validate(raw)
+            except WireError:
+                continue
+            number = _e164(listed.phone_number)
+            if number is None or listed.pending_release or listed.caller_id:
+                continue
+            assistant = listed.assigned_to
+            yield OwnedNumber(
+                number=number,
+                vendor_id=str(listed.id),
+                country=(listed.country_code or e164.country_of(number)).upper(),
+                number_type="local",
+                capabilities=_capabilities(listed.sms_capable),
+                monthly_cost=Money(amount=listed.price or Decimal("0"), currency="USD"),
+                locality=e164.locality(number),
+                status="active",
+                routing=Routing(voice_target=str(assistant) if assistant is not None else None),
+            )
+
+    def _list_response(self) -> httpx.Response:
+        """The first list path that exists (all inferred but the last, which lacks routing)."""
+        first = self._list_path
+        for path in (first, *(p for p in _LIST_PATHS if p != first)):
+            try:
+                response = self.http.request("GET", path, kind="read", what="list phone numbers")
+            except NotFound:
+                continue
+            self._list_path = path
+            return response
+        raise NotFound(
+            f"sondos: no phone-number list endpoint answered ({', '.join(_LIST_PATHS)})",
+            vendor=_VENDOR,
+            status=404,
+        )
+
+    # -- routing ------------------------------------------------------------------------------
+    def update_routing(self, owned: OwnedNumber, old: Routing, new: Routing) -> OwnedNumber:
+        """Unassign the old assistant (if any), then assign the new one (if any)."""
+        before, after = old.voice_target, new.voice_target
+        result = owned.model_copy(update={"routing": Routing(voice_target=after)})
+        if before == after:
+            return result
+        number_id = self._number_id(owned)
+        if before is not None:
+            self._assign(
+                before, None, f"unassign {owned.number} from assistant {before}", missing_ok=True
+            )
+        if after is not None:
+            try:
+                self._assign(after, number_id, f"assign {owned.number} to assistant {after}")
+            except PhoneNumbersError:
+                if before is not None:  # best effort: leave the number where it was
+                    with contextlib.suppress(PhoneNumbersError):
+                        self._assign(
+                            before, number_id, f"re-assign {owned.number} to assistant {before}"
+                        )
+                raise
+        return result
+
+    def _assign(
+        self, assistant: str, number_id: int | None, what: str, *, missing_ok: bool = False
+    ) -> None:
+        if not assistant.isdigit():
+            raise ValidationError(
+                f"sondos: assistant id must be an integer, got {assistant!r}", vendor=_VENDOR
+            )
+        try:
+            self.http.request(
+                "PUT",
+                f"/user/assistant/{int(assistant)}",
+                kind="write",
+                what=what,
+                json={"phone_number_id": number_id},
+            )
+        except NotFound:
+            if missing_ok:  # the old assistant is gone, so it no longer holds the number
+                return
+            raise NotFound(
+                f"sondos: assistant {assistant} does not exist on this account "
+                f"(while trying to {what})",
+                vendor=_VENDOR,
+                status=404,
+            ) from None
+
+    def _number_id(self, owned: OwnedNumber) -> int:
+        if owned.vendor_id.isdigit():
+            return int(owned.vendor_id)
+        found = self.get(owned.number)
+        if found is None:
+            raise NotFound(
+                f"sondos: {owned.number} is not owned by this account", vendor=_VENDOR, status=404
+            )
+        return int(found.vendor_id)
+
+    # -- release -----------------------------------------------------------------------------
+    def release(self, number: str, vendor_id: str) -> None:
+        """Schedule the release; already scheduled (400) and unknown (404) are success."""
+        if not vendor_id.isdigit():
+            found = self.get(number)
+            if found is None:
+                return
+            vendor_id = found.vendor_id
+
+        def done(response: httpx.Response) -> bool:
+            if response.status_code == 404:
+                return True
+            return response.status_code == 400 and "scheduled" in _message(response).lower()
+
+        self.http.request(
+            "DELETE",
+            f"/user/phone-numbers/{vendor_id}",
+            kind="release",
+            what=f"release {number}",
+            ok=done,
+        )
+
+    # -- helpers -------------------------------------------------------------------------------
+    @staticmethod
+    def _json(response: httpx.Response, what: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise ServerError(
+                f"sondos: answer is not JSON (while trying to {what})",
+                vendor=_VENDOR,
+                status=response.status_code,
+            ) from None
+
+    def _items(self, response: httpx.Response, what: str) -> list[Any]:
+        """A bare array or ``{"data": [...]}``."""
+        body = self._json(response, what)
+        items = body.get("data") if isinstance(body, dict) else body
+        if not isinstance(items, list):
+            raise ServerError(
+                f"sondos: unexpected {what} answer", vendor=_VENDOR, status=response.status_code
+            )
+        return items

@@ -1,0 +1,273 @@
+"""The local test engine: whole programs through the real provider, on the sandbox.
+
+Every assertion about vendor effects reads the sandbox store's ledger (what was bought,
+re-routed and released), never the engine's own bookkeeping alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from pulumi_phonenumbers import PhoneNumber, RoutingArgs
+from pulumi_phonenumbers.testing import EngineError, LocalEngine
+from pulumi_phonenumbers.testing.backends import Backend
+
+PHONE = "pulumi-python:dynamic/phonenumbers:PhoneNumber"
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Backend]:
+    backend = Backend.start("sandbox", tmp_path / "sandbox")
+    yield backend
+    backend.stop()
+
+
+def _engine(program: Callable[[], Any], backend: Backend, tmp_path: Path, **config: Any) -> LocalEngine:
+    return LocalEngine(program, config={**backend.config, **config}, state=tmp_path / "state.json")
+
+
+def _events(backend: Backend, op: str | None = None) -> list[tuple[str, str]]:
+    return [(e["op"], e["number"]) for e in backend.ledger() if op is None or e["op"] == op]
+
+
+def _numbers_program() -> None:
+    """``names`` numbers in area ``area``, routed to ``target``; options from config."""
+    config = pulumi.Config()
+    names = config.get_object("names") or ["a", "b"]
+    protected = set(config.get_object("protect") or [])
+    retained = set(config.get_object("retain") or [])
+    made: dict[str, PhoneNumber] = {}
+    for name in names:
+        made[name] = PhoneNumber(
+            name, country="US", area_code=config.get("area") or "415",
+            routing=RoutingArgs(voice_target=config.get("target") or "t-1"),
+            opts=pulumi.ResourceOptions(
+                protect=name in protected, retain_on_delete=name in retained,
+                delete_before_replace=config.get_bool("dbr") or False,
+                ignore_changes=config.get_object("ignore") or None,
+                depends_on=[made[d] for d in (config.get_object("chain") or {}).get(name, [])]))
+    pulumi.export("numbers", {n: r.number for n, r in made.items()})
+
+
+def test_preview_plans_without_vendor_calls(sandbox: Backend, tmp_path: Path) -> None:
+    engine = _engine(_numbers_program, sandbox, tmp_path)
+    plan = engine.preview()
+    assert plan.counts == {"create": 2}
+    assert _events(sandbox) == []
+    assert set(plan.calls) <= {"Configure", "Check", "Diff"}
+    assert not (tmp_path / "state.json").exists()
+
+    up = engine.up()
+    assert up.counts == {"create": 2} and len(_events(sandbox, "buy")) == 2
+    ledger_after_up = _events(sandbox)
+
+    engine.config.update(target="t-2", names=["a"])
+    plan = engine.preview()
+    assert plan.op("a") == "update" and plan.op("b") == "delete"
+    assert set(plan.calls) <= {"Configure", "Check", "Diff"}
+    assert _events(sandbox) == ledger_after_up
+    assert engine.outputs()["numbers"] == up.outputs["numbers"]
+
+
+def test_protect_survives_destroy_with_a_clear_error(sandbox: Backend, tmp_path: Path) -> None:
+    engine = _engine(_numbers_program, sandbox, tmp_path, names=["vip", "plain"], protect=["vip"])
+    numbers = engine.up().numbers()
+
+    with pytest.raises(EngineError) as info:
+        engine.destroy()
+    result = info.value.result
+    message = str(info.value)
+    assert "vip" in message and "protect" in message and numbers["vip"] in message
+    assert result.op("plain") == "delete" and result.op("vip") is None
+    assert sandbox.owned_numbers() == {numbers["vip"]}
+    assert [r.name for r in engine.resources() if r.type == PHONE] == ["vip"]
+
+    # a replacement is refused too, before anything is bought
+    engine.config.update(area="212", names=["vip"])
+    with pytest.raises(EngineError, match="refusing to replace protected"):
+        engine.up()
+    assert sandbox.owned_numbers() == {numbers["vip"]}
+
+    # unprotect, then destroy releases it
+    engine.config.update(area="415", protect=[], names=["vip"])
+    engine.up()
+    assert engine.destroy().op("vip") == "delete"
+    assert sandbox.owned_numbers() == set()
+
+
+def test_retain_on_delete_forgets_without_releasing(sandbox: Backend, tmp_path: Path) -> None:
+    engine = _engine(_numbers_program, sandbox, tmp_path, names=["kept"], retain=["kept"])
+    number = engine.up().numbers()["kept"]
+    result = engine.destroy()
+    assert result.op("kept") == "retain"
+    assert _events(sandbox, "release") == []
+    assert sandbox.owned_numbers() == {number}
+    assert [r for r in engine.resources() if r.type == PHONE] == []
+
+
+@pytest.mark.parametrize("delete_first", [False, True])
+def test_replacement_order(sandbox: Backend, tmp_path: Path, delete_first: bool) -> None:
+    engine = _engine(_numbers_program, sandbox, tmp_path, names=["line"], dbr=delete_first)
+    old = engine.up().numbers()["line"]
+    engine.config["area"] = "212"  # the held 415 number no longer satisfies the criteria
+    result = engine.up()
+    new = result.numbers()["line"]
+    assert result.op("line") == "replace" and new.startswith("+1212") and new != old
+    events = _events(sandbox)
+    bought_new, released_old = events.index(("buy", new)), events.index(("release", old))
+    if delete_first:
+        assert released_old < bought_new
+    else:
+        assert bought_new < released_old
+    assert sandbox.owned_numbers() == {new}
+
+
+def test_removed_resources_are_deleted_dependents_first(sandbox: Backend, tmp_path: Path) -> None:
+    engine = _engine(_numbers_program, sandbox, tmp_path, names=["base", "mid", "top", "keep"],
+                     chain={"mid": ["base"], "top": ["mid"]})
+    numbers = engine.up().numbers()
+    engine.config["names"] = ["keep"]
+    result = engine.up()
+    assert result.counts == {"delete": 3, "same": 1}
+    releases = [n for _, n in _events(sandbox, "release")]
+    assert releases == [numbers["top"], numbers["mid"], numbers["base"]]
+    assert sandbox.owned_numbers() == {numbers["keep"]}
+
+
+def test_refresh_drops_vanished_numbers_and_up_restores_routing(sandbox: Backend, tmp_path: Path) -> None:
+    engine = _engine(_numbers_program, sandbox, tmp_path)
+    numbers = engine.up().numbers()
+    sandbox.release_out_of_band(numbers["a"])
+    sandbox.store.update(numbers["b"], vendor="console", routing={"voice_target": "hijacked"})
+
+    result = engine.refresh()
+    assert result.op("a") == "delete" and result.op("b") == "update"
+    assert set(result.calls) <= {"Configure", "Read"}
+    assert "a" not in result.numbers()
+
+    again = engine.up()  # the program still declares "a": a new number; "b" is re-routed back
+    assert again.op("a") == "create" and again.op("b") == "update"
+    record = sandbox.store.get(numbers["b"])
+    assert record is not None and record.routing["voice_target"] == "t-1"
+
+
+def test_ignore_changes_keeps_the_old_value(sandbox: Backend, tmp_path: Path) -> None:
+    engine = _engine(_numbers_program, sandbox, tmp_path, names=["a"], ignore=["routing"])
+    engine.up()
+    engine.config["target"] = "t-2"
+    assert engine.up().counts == {"same": 1}
+    assert _events(sandbox, "update") == []
+
+
+def test_other_resource_types_get_plain_mock_behaviour(sandbox: Backend, tmp_path: Path) -> None:
+    class Team(pulumi.ComponentResource):
+        def __init__(self, name: str, size: str) -> None:
+            super().__init__("acme:index:Team", name, None, None)
+            self.bucket = pulumi.CustomResource("aws:s3/bucket:Bucket", f"{name}-recordings",
+                                                {"acl": "private", "size": size},
+                                                pulumi.ResourceOptions(parent=self))
+            self.line = PhoneNumber(f"{name}-line", country="US",
+                                    opts=pulumi.ResourceOptions(parent=self))
+            self.register_outputs({"line": self.line.number})
+
+    def program() -> None:
+        team = Team("support", pulumi.Config().get("size") or "s")
+        pulumi.export("bucket_acl", team.bucket.urn.apply(lambda _: "private"))
+        pulumi.export("bucket_id", team.bucket.id)
+
+    engine = _engine(program, sandbox, tmp_path)
+    first = engine.up()
+    assert first.counts == {"create": 3}
+    assert first.outputs["bucket_id"] == "support-recordings_id"
+    by_name = {r.name: r for r in engine.resources()}
+    assert by_name["support-recordings"].outputs == {"acl": "private", "size": "s"}
+    assert by_name["support-line"].urn.endswith(
+        "::acme:index:Team$pulumi-python:dynamic/phonenumbers:PhoneNumber::support-line")
+    assert by_name["support"].outputs == {"line": by_name["support-line"].id}
+
+    engine.config["size"] = "m"
+    second = engine.up()
+    assert second.op("support-recordings") == "update" and second.op("support-line") == "same"
+    engine.destroy()
+    assert sandbox.owned_numbers() == set()
+
+
+def test_state_file_has_the_shape_of_a_stack_export(sandbox: Backend, tmp_path: Path) -> None:
+    engine = _engine(_numbers_program, sandbox, tmp_path, names=["a"], protect=["a"])
+    engine.up()
+    doc = json.loads((tmp_path / "state.json").read_text())
+    assert doc["version"] == 3 and "manifest" in doc["deployment"]
+    resources = doc["deployment"]["resources"]
+    assert resources[0]["type"] == "pulumi:pulumi:Stack"
+    assert resources[0]["outputs"]["numbers"]["a"].startswith("+1415")
+    provider = next(r for r in resources if r["type"] == "pulumi:providers:pulumi-python")
+    number = next(r for r in resources if r["type"] == PHONE)
+    assert number["id"] == number["outputs"]["number"]
+    assert number["parent"] == resources[0]["urn"]
+    assert number["provider"] == f"{provider['urn']}::{provider['id']}"
+    assert number["protect"] is True and number["custom"] is True
+    assert "__provider" in number["inputs"] and "__provider" in number["outputs"]
+    assert resources.index(provider) < resources.index(number)
+
+
+def test_step_and_program_failures_are_reported_and_state_kept(sandbox: Backend, tmp_path: Path) -> None:
+    engine = _engine(_numbers_program, sandbox, tmp_path)
+    numbers = engine.up().numbers()
+
+    engine.config["area"] = "41x"
+    with pytest.raises(EngineError, match="area_code") as info:
+        engine.up()
+    assert info.value.result.op("a") is None
+    assert sandbox.owned_numbers() == set(numbers.values())
+
+    def broken() -> None:
+        PhoneNumber("a", country="US", area_code="415", routing={"voice_target": "t-1"})
+        raise ValueError("typo in the program")
+
+    engine.config["area"] = "415"
+    engine.program = broken
+    result = engine.up(check=False)
+    assert [str(e) for e in result.errors] == [
+        "program failed: ValueError: typo in the program (at test_engine.py:"
+        f"{broken.__code__.co_firstlineno + 2})"]
+    # nothing the failed program left out ("b") is deleted
+    assert {r.name for r in engine.resources() if r.type == PHONE} == {"a", "b"}
+    assert sandbox.owned_numbers() == set(numbers.values())
+
+
+def test_project_directory_with_config_defaults(sandbox: Backend, tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(
+        "name: demo-proj\nruntime: python\nconfig:\n  target:\n    default: from-project\n")
+    (project / "Pulumi.dev.yaml").write_text("config:\n  demo-proj:area: '212'\n")
+    (project / "helper.py").write_text("LABEL = 'helper'\n")
+    (project / "__main__.py").write_text(
+        "import pulumi\nfrom helper import LABEL\nfrom pulumi_phonenumbers import PhoneNumber\n"
+        "c = pulumi.Config()\n"
+        "n = PhoneNumber('n', country='US', area_code=c.get('area'),"
+        " routing={'voice_target': c.get('target'), 'label': LABEL})\n"
+        "pulumi.export('n', n.number)\npulumi.export('stack', pulumi.get_stack())\n")
+    engine = LocalEngine(project, config=sandbox.config, state=tmp_path / "s.json")
+    result = engine.up()
+    assert result.outputs["n"].startswith("+1212") and result.outputs["stack"] == "dev"
+    assert engine.resources()[0].urn == "urn:pulumi:dev::demo-proj::pulumi:pulumi:Stack::demo-proj-dev"
+    record = sandbox.store.get(result.outputs["n"])
+    assert record is not None and record.routing["voice_target"] == "from-project"
+    engine.destroy()
+
+
+def test_parallel_creates_get_distinct_numbers(sandbox: Backend, tmp_path: Path) -> None:
+    names = [f"n{i}" for i in range(8)]
+    engine = _engine(_numbers_program, sandbox, tmp_path, names=names)
+    result = engine.up()
+    assert result.calls["Create"] == 8 and len(set(result.numbers().values())) == 8
+    assert sorted(n for _, n in _events(sandbox, "buy")) == sorted(result.numbers().values())
+    engine.destroy()
+    assert sandbox.owned_numbers() == set()
