@@ -84,6 +84,9 @@ def advice(operation: str, exc: BaseException, settings: Settings) -> str:
             timeout = "invalid"
         return (f"The vendor did not answer in time: run {again} again, or raise "
                 f"{NAMESPACE}:timeoutSeconds (now {timeout}).")
+    if isinstance(exc, TransportError) and exc.sent:
+        return (f"The connection broke before the vendor answered: run {again} again (if it "
+                "keeps happening, check the network or proxy between here and the vendor).")
     if isinstance(exc, TransportError):
         return (f"The vendor could not be reached: check the network and the vendor's base URL "
                 f"setting, then run {again} again.")

@@ -38,13 +38,16 @@ def fleet_keys(size: int | None, keys: Sequence[str] | None) -> list[str]:
             raise ValueError(f"PhoneNumberFleet size must be a whole number >= 0, got {size!r}")
         return [str(i) for i in range(size)]
     if isinstance(keys, str) or not isinstance(keys, Sequence):
-        raise ValueError("PhoneNumberFleet keys must be a list of strings such as "
-                         "['support', 'sales']")
+        raise ValueError(
+            "PhoneNumberFleet keys must be a list of strings such as ['support', 'sales']"
+        )
     out: list[str] = []
     for key in keys:
         if not isinstance(key, str) or not _KEY.match(key):
-            raise ValueError(f"PhoneNumberFleet key {key!r} must be 1-63 letters, digits, "
-                             "'.', '_' or '-', starting with a letter or digit")
+            raise ValueError(
+                f"PhoneNumberFleet key {key!r} must be 1-63 letters, digits, "
+                "'.', '_' or '-', starting with a letter or digit"
+            )
         if key in out:
             raise ValueError(f"PhoneNumberFleet key {key!r} appears twice")
         out.append(key)
@@ -93,17 +96,26 @@ class PhoneNumberFleet(pulumi.ComponentResource):
         child_opts = pulumi.ResourceOptions(parent=self)
         self.members = {
             key: PhoneNumber(
-                f"{name}-{key}", vendor=vendor, country=country, number_type=number_type,
-                area_code=area_code, contains=contains, capabilities=capabilities,
-                max_monthly_cost=max_monthly_cost, routing=routing,
-                vendor_options=vendor_options, release_on_delete=release_on_delete,
+                f"{name}-{key}",
+                vendor=vendor,
+                country=country,
+                number_type=number_type,
+                area_code=area_code,
+                contains=contains,
+                capabilities=capabilities,
+                max_monthly_cost=max_monthly_cost,
+                routing=routing,
+                vendor_options=vendor_options,
+                release_on_delete=release_on_delete,
                 opts=child_opts,
             )
             for key in member_keys
         }
         members = list(self.members.items())
         self.numbers = pulumi.Output.all(*[m.number for _, m in members]).apply(
-            lambda values: {key: str(v) for (key, _), v in zip(members, values, strict=True)})
+            lambda values: {key: str(v) for (key, _), v in zip(members, values, strict=True)}
+        )
         self.monthly_cost = pulumi.Output.all(*[m.monthly_cost for _, m in members]).apply(
-            lambda values: round(sum(float(v or 0) for v in values), 4))
+            lambda values: round(sum(float(v or 0) for v in values), 4)
+        )
         self.register_outputs({"numbers": self.numbers, "monthly_cost": self.monthly_cost})

@@ -100,7 +100,10 @@ class PhoneNumberProvider(ResourceProvider):
         try:
             normalized, failures = _inputs.validate(news, default_vendor, infos)
             vendor = normalized.get("vendor")
+            # Vendor purchase rules (e.g. Sinch's US-local-only :rent) do not apply to
+            # adopting a number the account already owns.
             if not failures and isinstance(vendor, str) and vendor in infos \
+                    and normalized.get("adopt") is not True \
                     and not any(_inputs.is_unknown(normalized.get(k))
                                 for k in ("country", "number_type", "vendor_options")):
                 options = normalized.get("vendor_options")

@@ -28,7 +28,9 @@ def sandbox(tmp_path: Path) -> Iterator[Backend]:
     backend.stop()
 
 
-def _engine(program: Callable[[], Any], backend: Backend, tmp_path: Path, **config: Any) -> LocalEngine:
+def _engine(
+    program: Callable[[], Any], backend: Backend, tmp_path: Path, **config: Any
+) -> LocalEngine:
     return LocalEngine(program, config={**backend.config, **config}, state=tmp_path / "state.json")
 
 
@@ -45,13 +47,18 @@ def _numbers_program() -> None:
     made: dict[str, PhoneNumber] = {}
     for name in names:
         made[name] = PhoneNumber(
-            name, country="US", area_code=config.get("area") or "415",
+            name,
+            country="US",
+            area_code=config.get("area") or "415",
             routing=RoutingArgs(voice_target=config.get("target") or "t-1"),
             opts=pulumi.ResourceOptions(
-                protect=name in protected, retain_on_delete=name in retained,
+                protect=name in protected,
+                retain_on_delete=name in retained,
                 delete_before_replace=config.get_bool("dbr") or False,
                 ignore_changes=config.get_object("ignore") or None,
-                depends_on=[made[d] for d in (config.get_object("chain") or {}).get(name, [])]))
+                depends_on=[made[d] for d in (config.get_object("chain") or {}).get(name, [])],
+            ),
+        )
     pulumi.export("numbers", {n: r.number for n, r in made.items()})
 
 
@@ -129,8 +136,13 @@ def test_replacement_order(sandbox: Backend, tmp_path: Path, delete_first: bool)
 
 
 def test_removed_resources_are_deleted_dependents_first(sandbox: Backend, tmp_path: Path) -> None:
-    engine = _engine(_numbers_program, sandbox, tmp_path, names=["base", "mid", "top", "keep"],
-                     chain={"mid": ["base"], "top": ["mid"]})
+    engine = _engine(
+        _numbers_program,
+        sandbox,
+        tmp_path,
+        names=["base", "mid", "top", "keep"],
+        chain={"mid": ["base"], "top": ["mid"]},
+    )
     numbers = engine.up().numbers()
     engine.config["names"] = ["keep"]
     result = engine.up()
@@ -140,7 +152,9 @@ def test_removed_resources_are_deleted_dependents_first(sandbox: Backend, tmp_pa
     assert sandbox.owned_numbers() == {numbers["keep"]}
 
 
-def test_refresh_drops_vanished_numbers_and_up_restores_routing(sandbox: Backend, tmp_path: Path) -> None:
+def test_refresh_drops_vanished_numbers_and_up_restores_routing(
+    sandbox: Backend, tmp_path: Path
+) -> None:
     engine = _engine(_numbers_program, sandbox, tmp_path)
     numbers = engine.up().numbers()
     sandbox.release_out_of_band(numbers["a"])
@@ -169,11 +183,15 @@ def test_other_resource_types_get_plain_mock_behaviour(sandbox: Backend, tmp_pat
     class Team(pulumi.ComponentResource):
         def __init__(self, name: str, size: str) -> None:
             super().__init__("acme:index:Team", name, None, None)
-            self.bucket = pulumi.CustomResource("aws:s3/bucket:Bucket", f"{name}-recordings",
-                                                {"acl": "private", "size": size},
-                                                pulumi.ResourceOptions(parent=self))
-            self.line = PhoneNumber(f"{name}-line", country="US",
-                                    opts=pulumi.ResourceOptions(parent=self))
+            self.bucket = pulumi.CustomResource(
+                "aws:s3/bucket:Bucket",
+                f"{name}-recordings",
+                {"acl": "private", "size": size},
+                pulumi.ResourceOptions(parent=self),
+            )
+            self.line = PhoneNumber(
+                f"{name}-line", country="US", opts=pulumi.ResourceOptions(parent=self)
+            )
             self.register_outputs({"line": self.line.number})
 
     def program() -> None:
@@ -188,7 +206,8 @@ def test_other_resource_types_get_plain_mock_behaviour(sandbox: Backend, tmp_pat
     by_name = {r.name: r for r in engine.resources()}
     assert by_name["support-recordings"].outputs == {"acl": "private", "size": "s"}
     assert by_name["support-line"].urn.endswith(
-        "::acme:index:Team$pulumi-python:dynamic/phonenumbers:PhoneNumber::support-line")
+        "::acme:index:Team$pulumi-python:dynamic/phonenumbers:PhoneNumber::support-line"
+    )
     assert by_name["support"].outputs == {"line": by_name["support-line"].id}
 
     engine.config["size"] = "m"
@@ -216,7 +235,9 @@ def test_state_file_has_the_shape_of_a_stack_export(sandbox: Backend, tmp_path: 
     assert resources.index(provider) < resources.index(number)
 
 
-def test_step_and_program_failures_are_reported_and_state_kept(sandbox: Backend, tmp_path: Path) -> None:
+def test_step_and_program_failures_are_reported_and_state_kept(
+    sandbox: Backend, tmp_path: Path
+) -> None:
     engine = _engine(_numbers_program, sandbox, tmp_path)
     numbers = engine.up().numbers()
 
@@ -235,7 +256,8 @@ def test_step_and_program_failures_are_reported_and_state_kept(sandbox: Backend,
     result = engine.up(check=False)
     assert [str(e) for e in result.errors] == [
         "program failed: ValueError: typo in the program (at test_engine.py:"
-        f"{broken.__code__.co_firstlineno + 2})"]
+        f"{broken.__code__.co_firstlineno + 2})"
+    ]
     # nothing the failed program left out ("b") is deleted
     assert {r.name for r in engine.resources() if r.type == PHONE} == {"a", "b"}
     assert sandbox.owned_numbers() == set(numbers.values())
@@ -245,7 +267,8 @@ def test_project_directory_with_config_defaults(sandbox: Backend, tmp_path: Path
     project = tmp_path / "proj"
     project.mkdir()
     (project / "Pulumi.yaml").write_text(
-        "name: demo-proj\nruntime: python\nconfig:\n  target:\n    default: from-project\n")
+        "name: demo-proj\nruntime: python\nconfig:\n  target:\n    default: from-project\n"
+    )
     (project / "Pulumi.dev.yaml").write_text("config:\n  demo-proj:area: '212'\n")
     (project / "helper.py").write_text("LABEL = 'helper'\n")
     (project / "__main__.py").write_text(
@@ -253,11 +276,14 @@ def test_project_directory_with_config_defaults(sandbox: Backend, tmp_path: Path
         "c = pulumi.Config()\n"
         "n = PhoneNumber('n', country='US', area_code=c.get('area'),"
         " routing={'voice_target': c.get('target'), 'label': LABEL})\n"
-        "pulumi.export('n', n.number)\npulumi.export('stack', pulumi.get_stack())\n")
+        "pulumi.export('n', n.number)\npulumi.export('stack', pulumi.get_stack())\n"
+    )
     engine = LocalEngine(project, config=sandbox.config, state=tmp_path / "s.json")
     result = engine.up()
     assert result.outputs["n"].startswith("+1212") and result.outputs["stack"] == "dev"
-    assert engine.resources()[0].urn == "urn:pulumi:dev::demo-proj::pulumi:pulumi:Stack::demo-proj-dev"
+    assert (
+        engine.resources()[0].urn == "urn:pulumi:dev::demo-proj::pulumi:pulumi:Stack::demo-proj-dev"
+    )
     record = sandbox.store.get(result.outputs["n"])
     assert record is not None and record.routing["voice_target"] == "from-project"
     engine.destroy()

@@ -42,8 +42,9 @@ def _released(backend: Backend) -> list[str]:
 
 
 def _engine(backend: Backend, tmp_path: Path, **config: object) -> LocalEngine:
-    return LocalEngine(_fleet_program, config={**backend.config, **config},
-                       state=tmp_path / "state.json")
+    return LocalEngine(
+        _fleet_program, config={**backend.config, **config}, state=tmp_path / "state.json"
+    )
 
 
 def test_size_grows_and_shrinks_from_the_highest_key(sandbox: Backend, tmp_path: Path) -> None:
@@ -94,17 +95,22 @@ def test_outputs_and_children(sandbox: Backend, tmp_path: Path) -> None:
     assert result.outputs["monthly_cost"] == pytest.approx(total) and total > 0
 
     fleet = next(r for r in engine.resources() if r.type == FLEET_TYPE)
-    assert fleet.outputs == {"numbers": result.outputs["numbers"],
-                             "monthly_cost": result.outputs["monthly_cost"]}
+    assert fleet.outputs == {
+        "numbers": result.outputs["numbers"],
+        "monthly_cost": result.outputs["monthly_cost"],
+    }
     for child in children.values():
         assert child.parent == fleet.urn
-        assert child.urn.endswith(f"::{FLEET_TYPE}$pulumi-python:dynamic/phonenumbers:"
-                                  f"PhoneNumber::{child.name}")
+        assert child.urn.endswith(
+            f"::{FLEET_TYPE}$pulumi-python:dynamic/phonenumbers:PhoneNumber::{child.name}"
+        )
 
     engine.config["target"] = "ivr-2"  # one routing for the whole fleet: updates only
     assert engine.up().counts == {"update": 3, "same": 1}
-    routes = {sandbox.store.get(n).routing["voice_target"]  # type: ignore[union-attr]
-              for n in result.outputs["numbers"].values()}
+    routes = {
+        sandbox.store.get(n).routing["voice_target"]  # type: ignore[union-attr]
+        for n in result.outputs["numbers"].values()
+    }
     assert routes == {"ivr-2"}
 
 
@@ -113,15 +119,18 @@ def test_an_empty_fleet_has_empty_outputs(sandbox: Backend, tmp_path: Path) -> N
     assert result.outputs == {"numbers": {}, "monthly_cost": 0}
 
 
-@pytest.mark.parametrize(("size", "keys", "message"), [
-    (None, None, "exactly one of size"),
-    (2, ["a"], "exactly one of size"),
-    (-1, None, "size must be a whole number"),
-    (True, None, "size must be a whole number"),
-    (None, "abc", "keys must be a list"),
-    (None, ["a", "a"], "appears twice"),
-    (None, ["bad key"], "must be 1-63 letters"),
-])
+@pytest.mark.parametrize(
+    ("size", "keys", "message"),
+    [
+        (None, None, "exactly one of size"),
+        (2, ["a"], "exactly one of size"),
+        (-1, None, "size must be a whole number"),
+        (True, None, "size must be a whole number"),
+        (None, "abc", "keys must be a list"),
+        (None, ["a", "a"], "appears twice"),
+        (None, ["bad key"], "must be 1-63 letters"),
+    ],
+)
 def test_invalid_size_or_keys(size: object, keys: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         fleet_keys(size, keys)  # type: ignore[arg-type]

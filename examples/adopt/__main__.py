@@ -29,8 +29,9 @@ adopted = {
         adopt=True,
         release_on_delete=False,
         capabilities=config.get_object("capabilities"),
-        routing=RoutingArgs(voice_target=config.get("voiceTarget"),
-                            label=config.get("label") or name),
+        routing=RoutingArgs(
+            voice_target=config.get("voiceTarget"), label=config.get("label") or name
+        ),
     )
     for name, number in declared.items()
 }

@@ -32,4 +32,6 @@ sales = PhoneNumber(
 
 pulumi.export("support", support.number)
 pulumi.export("sales", sales.number)
-pulumi.export("monthly_cost", pulumi.Output.all(support.monthly_cost, sales.monthly_cost).apply(sum))
+pulumi.export(
+    "monthly_cost", pulumi.Output.all(support.monthly_cost, sales.monthly_cost).apply(sum)
+)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import runpy
 import sys
 import threading
@@ -18,10 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 from google.protobuf import empty_pb2
 from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, MockResourceArgs, Mocks, MockSettings
+from pulumi.runtime.mocks import (
+    MockCallArgs,
+    MockEngine,
+    MockMonitor,
+    MockResourceArgs,
+    Mocks,
+    MockSettings,
+)
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import configure, get_project, get_stack
 from pulumi.runtime.stack import run_in_stack
@@ -45,7 +53,7 @@ class _PlainMocks(Mocks):
         return args.resource_id or f"{args.name}_id", dict(args.inputs)
 
 
-class _Monitor(MockMonitor):  # type: ignore[misc]
+class _Monitor(MockMonitor):
     """``MockMonitor`` that sends every registration, with its options, to a deployment."""
 
     def __init__(self, deployment: Deployment) -> None:
@@ -61,22 +69,29 @@ class _Monitor(MockMonitor):  # type: ignore[misc]
                 qualified = f"{parent_type}${type_}"
         return f"urn:pulumi:{get_stack()}::{get_project()}::{qualified}::{name}"
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == STACK_TYPE:
             self.deployment.register_stack(urn)
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        _ensure_event_loop()
+        _ensure_event_loop()  # type: ignore[no-untyped-call]
         inputs = to_plain(rpc.deserialize_properties(request.object, True))
         reg = Registration(
-            urn=urn, type=request.type, name=request.name, custom=bool(request.custom),
-            inputs=inputs, parent=request.parent,
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            inputs=inputs,
+            parent=request.parent,
             protect=bool(request.protect) if request.HasField("protect") else False,
             retain_on_delete=bool(request.retainOnDelete)
-            if request.HasField("retainOnDelete") else False,
+            if request.HasField("retainOnDelete")
+            else False,
             delete_before_replace=bool(request.deleteBeforeReplace),
             dependencies=list(request.dependencies),
-            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            property_dependencies={
+                k: list(v.urns) for k, v in request.propertyDependencies.items()
+            },
             ignore_changes=list(request.ignoreChanges),
             replace_on_changes=list(request.replaceOnChanges),
             import_id=request.importId,
@@ -88,8 +103,8 @@ class _Monitor(MockMonitor):  # type: ignore[misc]
         props = _sync_await(rpc.serialize_properties(outputs, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=props)
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
-        _ensure_event_loop()
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        _ensure_event_loop()  # type: ignore[no-untyped-call]
         outputs = rpc.deserialize_properties(request.outputs, True)
         self.deployment.register_outputs(request.urn, dict(outputs or {}))
         return empty_pb2.Empty()
@@ -105,8 +120,9 @@ class LoadedProgram:
     config: Mapping[str, Any] | None = None
 
 
-def _project_config(doc: Mapping[str, Any], project: str) -> dict[str, Any]:
-    """Defaults declared under ``config:`` in ``Pulumi.yaml``."""
+def _file_config(doc: Mapping[str, Any], stack_file: Path, project: str) -> dict[str, Any]:
+    """Defaults under ``config:`` in ``Pulumi.yaml``, then plain values of the stack file
+    (``secure:`` values cannot be decrypted here: pass them in the engine's config)."""
     out: dict[str, Any] = {}
     for key, value in (doc.get("config") or {}).items():
         full = key if ":" in key else f"{project}:{key}"
@@ -117,11 +133,19 @@ def _project_config(doc: Mapping[str, Any], project: str) -> dict[str, Any]:
                 out[full] = value["value"]
         else:
             out[full] = value
+    if stack_file.is_file():
+        stack_doc = yaml.safe_load(stack_file.read_text(encoding="utf-8")) or {}
+        for key, value in (stack_doc.get("config") or {}).items():
+            if not (isinstance(value, Mapping) and "secure" in value):
+                out[key if ":" in key else f"{project}:{key}"] = value
     return out
 
 
-def load_program(program: Callable[[], Any] | str | Path, project: str | None) -> LoadedProgram:
-    """A function as is, or a project directory (``Pulumi.yaml`` + ``__main__.py``)."""
+def load_program(
+    program: Callable[[], Any] | str | Path, project: str | None, stack: str
+) -> LoadedProgram:
+    """A function as is, or a project directory (``Pulumi.yaml`` + ``__main__.py``, with
+    the config of ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml``)."""
     if callable(program):
         return LoadedProgram(program, project or "project")
     directory = Path(program)
@@ -148,24 +172,41 @@ def load_program(program: Callable[[], Any] | str | Path, project: str | None) -
                 sys.path.remove(root)
             for mod in set(sys.modules) - before:  # the project's own helper modules
                 file = getattr(sys.modules[mod], "__file__", None) or ""
-                if file.startswith(root):
+                if file.startswith(root + os.sep):
                     del sys.modules[mod]
 
-    return LoadedProgram(run, name, directory, _project_config(doc, name))
+    config = _file_config(doc, directory / f"Pulumi.{stack}.yaml", name)
+    return LoadedProgram(run, name, directory, config)
 
 
-def run_program(program: LoadedProgram, deployment: Deployment, *, stack: str,
-                config: Mapping[str, str], secret_keys: list[str],
-                preview: bool) -> BaseException | None:
+def run_program(
+    program: LoadedProgram,
+    deployment: Deployment,
+    *,
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: list[str],
+    preview: bool,
+) -> BaseException | None:
     """Run the program to completion in a fresh thread; its exception, if any."""
     outcome: list[BaseException | None] = [None]
 
     def main() -> None:
         monitor = _Monitor(deployment)
-        features = set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)
-        configure(MockSettings(monitor=monitor, monitor_features=features,
-                               engine=MockEngine(_log), project=program.project, stack=stack,
-                               dry_run=preview, organization="organization", callbacks=None))
+        info = monitor.GetDeploymentInfo(empty_pb2.Empty())  # type: ignore[no-untyped-call]
+        features = set(info.supportedFeatures)
+        configure(
+            MockSettings(  # type: ignore[no-untyped-call]
+                monitor=monitor,
+                monitor_features=features,
+                engine=MockEngine(_log),
+                project=program.project,
+                stack=stack,
+                dry_run=preview,
+                organization="organization",
+                callbacks=None,
+            )
+        )
         from pulumi.runtime.config import set_all_config
 
         set_all_config(dict(config), secret_keys)

@@ -21,11 +21,26 @@ from ._grpc import ProviderError
 from ._provider import MAX_CONCURRENCY, ProviderHandle
 from ._state import STACK_TYPE, ResourceState, to_plain
 
-__all__ = ["CREATE", "DELETE", "REPLACE", "RETAIN", "SAME", "UPDATE", "Deployment",
-           "Registration", "RunError"]
+__all__ = [
+    "CREATE",
+    "DELETE",
+    "REPLACE",
+    "RETAIN",
+    "SAME",
+    "UPDATE",
+    "Deployment",
+    "Registration",
+    "RunError",
+]
 
 CREATE, UPDATE, REPLACE, DELETE, SAME, RETAIN = (
-    "create", "update", "replace", "delete", "same", "retain")
+    "create",
+    "update",
+    "replace",
+    "delete",
+    "same",
+    "retain",
+)
 
 
 @dataclass(frozen=True)
@@ -79,8 +94,13 @@ def _provider_message(exc: ProviderError) -> str:
 class Deployment:
     """The state of one run: old resources in, new resources, operations and errors out."""
 
-    def __init__(self, olds: Iterable[ResourceState], provider: ProviderHandle,
-                 preview: bool, dynamic_type: str) -> None:
+    def __init__(
+        self,
+        olds: Iterable[ResourceState],
+        provider: ProviderHandle,
+        preview: bool,
+        dynamic_type: str,
+    ) -> None:
         olds = list(olds)
         self.olds = {r.urn: r for r in olds if not r.delete}
         self.provider = provider
@@ -141,8 +161,13 @@ class Deployment:
             if self.errors and not self.preview:
                 return None
             if reg.urn in self.news:
-                self.errors.append(RunError(reg.urn, "duplicate resource URN; every resource "
-                                                     "needs a unique name under its parent"))
+                self.errors.append(
+                    RunError(
+                        reg.urn,
+                        "duplicate resource URN; every resource "
+                        "needs a unique name under its parent",
+                    )
+                )
                 return None
             self._inflight += 1
         try:
@@ -168,13 +193,22 @@ class Deployment:
                 self._inflight -= 1
                 self._idle.notify_all()
 
-    def _state(self, reg: Registration, id_: str, inputs: dict[str, Any],
-               outputs: dict[str, Any]) -> ResourceState:
+    def _state(
+        self, reg: Registration, id_: str, inputs: dict[str, Any], outputs: dict[str, Any]
+    ) -> ResourceState:
         return ResourceState(
-            urn=reg.urn, type=reg.type, custom=reg.custom, id=id_, inputs=to_plain(inputs),
-            outputs=to_plain(outputs), parent=reg.parent, protect=reg.protect,
-            retain_on_delete=reg.retain_on_delete, dependencies=list(reg.dependencies),
-            property_dependencies=dict(reg.property_dependencies))
+            urn=reg.urn,
+            type=reg.type,
+            custom=reg.custom,
+            id=id_,
+            inputs=to_plain(inputs),
+            outputs=to_plain(outputs),
+            parent=reg.parent,
+            protect=reg.protect,
+            retain_on_delete=reg.retain_on_delete,
+            dependencies=list(reg.dependencies),
+            property_dependencies=dict(reg.property_dependencies),
+        )
 
     def _plain(self, reg: Registration, old: ResourceState | None) -> tuple[str, ResourceState]:
         if old is None:
@@ -188,8 +222,11 @@ class Deployment:
 
     def _dynamic(self, reg: Registration, old: ResourceState | None) -> tuple[str, ResourceState]:
         if reg.import_id:
-            self.fail(reg.urn, "`import` does not work for dynamic resources (pulumi/pulumi#16175)"
-                               "; declare the number with adopt=True instead")
+            self.fail(
+                reg.urn,
+                "`import` does not work for dynamic resources (pulumi/pulumi#16175)"
+                "; declare the number with adopt=True instead",
+            )
             raise _Failed(reg.urn)
         news = dict(reg.inputs)
         if old is not None:
@@ -209,11 +246,15 @@ class Deployment:
             return self._create(reg, inputs)
         diff = self.provider.diff(reg.urn, old.id, old.outputs, inputs)
         replaces = list(diff.replaces)
-        replaces += [k for k in reg.replace_on_changes
-                     if inputs.get(k) != old.inputs.get(k) and k not in replaces]
+        replaces += [
+            k
+            for k in reg.replace_on_changes
+            if inputs.get(k) != old.inputs.get(k) and k not in replaces
+        ]
         if replaces:
-            return self._replace(reg, old, inputs, replaces,
-                                 reg.delete_before_replace or diff.delete_before_replace)
+            return self._replace(
+                reg, old, inputs, replaces, reg.delete_before_replace or diff.delete_before_replace
+            )
         changed = diff.changes if diff.changes is not None else inputs != old.inputs
         if not changed:
             self._op(reg.urn, SAME)
@@ -230,13 +271,22 @@ class Deployment:
         id_, outs = self.provider.create(reg.urn, inputs)
         return id_, self._state(reg, id_, inputs, outs)
 
-    def _replace(self, reg: Registration, old: ResourceState, inputs: dict[str, Any],
-                 replaces: list[str], delete_first: bool) -> tuple[str, ResourceState]:
+    def _replace(
+        self,
+        reg: Registration,
+        old: ResourceState,
+        inputs: dict[str, Any],
+        replaces: list[str],
+        delete_first: bool,
+    ) -> tuple[str, ResourceState]:
         why = ", ".join(replaces)
         if reg.protect or old.protect:
-            self.fail(reg.urn, f"refusing to replace protected resource (changed: {why}); "
-                               f"replacing it would release {old.id or 'it'}. Remove protect=True "
-                               "from its ResourceOptions first if the replacement is intended")
+            self.fail(
+                reg.urn,
+                f"refusing to replace protected resource (changed: {why}); "
+                f"replacing it would release {old.id or 'it'}. Remove protect=True "
+                "from its ResourceOptions first if the replacement is intended",
+            )
             raise _Failed(reg.urn)
         self._op(reg.urn, REPLACE)
         if self.preview:
@@ -255,9 +305,12 @@ class Deployment:
         """Delete (or forget) one resource; False when it must stay in the state."""
         if res.protect:
             what = f" (the number {res.id} stays bought)" if res.type == self.dynamic_type else ""
-            self.fail(res.urn, f"refusing to delete protected resource{what}: it has "
-                               "protect=True. Remove protect=True from its ResourceOptions and "
-                               "run up, then delete it")
+            self.fail(
+                res.urn,
+                f"refusing to delete protected resource{what}: it has "
+                "protect=True. Remove protect=True from its ResourceOptions and "
+                "run up, then delete it",
+            )
             return False
         if res.retain_on_delete:
             if record:
@@ -273,8 +326,9 @@ class Deployment:
             self._op(res.urn, DELETE, keep=True)
         return True
 
-    def delete_all(self, doomed: Iterable[ResourceState],
-                   keepers: Iterable[ResourceState] = ()) -> list[ResourceState]:
+    def delete_all(
+        self, doomed: Iterable[ResourceState], keepers: Iterable[ResourceState] = ()
+    ) -> list[ResourceState]:
         """Delete ``doomed``, dependents first, up to four at once; return what must stay.
 
         A resource that fails to delete (protected, or a provider error) stays, and so does

@@ -64,7 +64,9 @@ class ProviderHandle:
         outcome: CheckOutcome = self._call("Check", urn, olds, news)
         return outcome
 
-    def diff(self, urn: str, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffOutcome:
+    def diff(
+        self, urn: str, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]
+    ) -> DiffOutcome:
         """``Diff`` (no vendor call)."""
         outcome: DiffOutcome = self._call("Diff", urn, id_, olds, news)
         return outcome
@@ -74,17 +76,20 @@ class ProviderHandle:
         result: tuple[str, dict[str, Any]] = self._call("Create", urn, props)
         return result
 
-    def update(self, urn: str, id_: str, olds: Mapping[str, Any],
-               news: Mapping[str, Any]) -> dict[str, Any]:
+    def update(
+        self, urn: str, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """``Update``: returns the new outputs."""
         outs: dict[str, Any] = self._call("Update", urn, id_, olds, news)
         return outs
 
-    def read(self, urn: str, id_: str, props: Mapping[str, Any],
-             inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+    def read(
+        self, urn: str, id_: str, props: Mapping[str, Any], inputs: Mapping[str, Any]
+    ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         """``Read``: ``(id, outputs, inputs or None)``; an empty id means the number is gone."""
         result: tuple[str, dict[str, Any], dict[str, Any] | None] = self._call(
-            "Read", urn, id_, props, inputs)
+            "Read", urn, id_, props, inputs
+        )
         return result
 
     def delete(self, urn: str, id_: str, props: Mapping[str, Any]) -> None:

@@ -124,7 +124,9 @@ class ResourceState:
         if self.provider:
             out["provider"] = self.provider
         if self.property_dependencies:
-            out["propertyDependencies"] = {k: list(v) for k, v in self.property_dependencies.items()}
+            out["propertyDependencies"] = {
+                k: list(v) for k, v in self.property_dependencies.items()
+            }
         out["created"] = self.created
         out["modified"] = self.modified
         return out
@@ -145,8 +147,10 @@ class ResourceState:
             delete=bool(data.get("delete", False)),
             retain_on_delete=bool(data.get("retainOnDelete", False)),
             dependencies=[str(u) for u in data.get("dependencies") or []],
-            property_dependencies={str(k): [str(u) for u in v] for k, v in
-                                   (data.get("propertyDependencies") or {}).items()},
+            property_dependencies={
+                str(k): [str(u) for u in v]
+                for k, v in (data.get("propertyDependencies") or {}).items()
+            },
             created=str(data.get("created") or _now()),
             modified=str(data.get("modified") or _now()),
         )
@@ -196,7 +200,11 @@ def save_state(path: Path, resources: Iterable[ResourceState]) -> None:
     doc = {
         "version": 3,
         "deployment": {
-            "manifest": {"time": _now(), "magic": "", "version": f"{package}.testing (local engine)"},
+            "manifest": {
+                "time": _now(),
+                "magic": "",
+                "version": f"{package}.testing (local engine)",
+            },
             "resources": [r.to_json() for r in ordered(resources)],
         },
     }

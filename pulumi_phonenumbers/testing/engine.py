@@ -43,8 +43,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..config import CONFIG_KEYS, NAMESPACE
 from ._mocks import LoadedProgram, load_program, run_program
 from ._plan import CREATE, DELETE, REPLACE, RETAIN, SAME, UPDATE, Deployment, RunError
@@ -94,8 +92,11 @@ class RunResult:
     @property
     def counts(self) -> dict[str, int]:
         """How many resources got each operation (the stack itself not counted)."""
-        return dict(Counter(op for urn, op in self.operations.items()
-                            if "::pulumi:pulumi:Stack::" not in urn))
+        return dict(
+            Counter(
+                op for urn, op in self.operations.items() if "::pulumi:pulumi:Stack::" not in urn
+            )
+        )
 
     def urns(self, *ops: str) -> list[str]:
         """URNs whose operation is one of ``ops`` (all when none given)."""
@@ -114,11 +115,23 @@ class RunResult:
 
     def summary(self) -> str:
         """``"2 created, 1 updated, 3 unchanged"``-style line."""
-        words = {CREATE: "created", UPDATE: "updated", REPLACE: "replaced", DELETE: "deleted",
-                 SAME: "unchanged", RETAIN: "retained"}
+        words = {
+            CREATE: "created",
+            UPDATE: "updated",
+            REPLACE: "replaced",
+            DELETE: "deleted",
+            SAME: "unchanged",
+            RETAIN: "retained",
+        }
         if self.kind == "preview":
-            words = {CREATE: "to create", UPDATE: "to update", REPLACE: "to replace",
-                     DELETE: "to delete", SAME: "unchanged", RETAIN: "to forget"}
+            words = {
+                CREATE: "to create",
+                UPDATE: "to update",
+                REPLACE: "to replace",
+                DELETE: "to delete",
+                SAME: "unchanged",
+                RETAIN: "to forget",
+            }
         counts = self.counts
         text = ", ".join(f"{counts[op]} {words[op]}" for op in OPERATIONS if counts.get(op))
         return text or "no resources"
@@ -152,9 +165,16 @@ class LocalEngine:
     between runs. ``state`` is the JSON state file (a temporary one when omitted).
     """
 
-    def __init__(self, program: Program, *, config: Mapping[str, Any] | None = None,
-                 state: str | Path | None = None, stack: str = "dev", project: str | None = None,
-                 env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        program: Program,
+        *,
+        config: Mapping[str, Any] | None = None,
+        state: str | Path | None = None,
+        stack: str = "dev",
+        project: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.program = program
         self.config: dict[str, Any] = dict(config or {})
         self.stack = stack
@@ -200,21 +220,14 @@ class LocalEngine:
 
     # -- internals ------------------------------------------------------------------------
     def _stack_config(self, loaded: LoadedProgram) -> dict[str, str]:
-        merged: dict[str, Any] = dict(loaded.config or {})
-        if loaded.directory is not None:
-            stack_file = loaded.directory / f"Pulumi.{self.stack}.yaml"
-            if stack_file.is_file():
-                doc = yaml.safe_load(stack_file.read_text(encoding="utf-8")) or {}
-                for key, value in (doc.get("config") or {}).items():
-                    if not (isinstance(value, Mapping) and "secure" in value):
-                        merged[key] = value
-        merged.update(self.config)
-        return {(k if ":" in k else f"{loaded.project}:{k}"): _config_text(v)
-                for k, v in merged.items()}
+        merged: dict[str, Any] = {**(loaded.config or {}), **self.config}
+        return {
+            (k if ":" in k else f"{loaded.project}:{k}"): _config_text(v) for k, v in merged.items()
+        }
 
     def _run(self, kind: str, check: bool) -> RunResult:
         started = time.monotonic()
-        loaded = load_program(self.program, self.project)
+        loaded = load_program(self.program, self.project, self.stack)
         config = self._stack_config(loaded)
         olds = load_state(self.state_path)
         old_provider = next((r for r in olds if r.type == DEFAULT_PROVIDER_TYPE), None)
@@ -224,9 +237,14 @@ class LocalEngine:
         deployment = Deployment(olds, handle, kind == "preview", PHONE_NUMBER_TYPE)
         try:
             if kind in ("preview", "up"):
-                exc = run_program(loaded, deployment, stack=self.stack, config=config,
-                                  secret_keys=[k for k in _SECRET_KEYS if k in config],
-                                  preview=kind == "preview")
+                exc = run_program(
+                    loaded,
+                    deployment,
+                    stack=self.stack,
+                    config=config,
+                    secret_keys=[k for k in _SECRET_KEYS if k in config],
+                    preview=kind == "preview",
+                )
                 if exc is not None:
                     deployment.fail("", _program_error(exc))
                 new_state = deployment.finish()
@@ -239,14 +257,27 @@ class LocalEngine:
         if kind == "preview":
             new_state = olds
         else:
-            save_state(self.state_path, _with_provider(new_state, old_provider,
-                                                       loaded.project, self.stack))
+            save_state(
+                self.state_path, _with_provider(new_state, old_provider, loaded.project, self.stack)
+            )
         stack = next((r for r in new_state if r.type == STACK_TYPE), None)
-        outputs = deployment.outputs if kind in ("preview", "up") else \
-            dict(stack.outputs) if stack else {}
-        result = RunResult(kind, dict(deployment.ops), outputs, list(deployment.errors),
-                           [r for r in new_state], dict(handle.calls),
-                           time.monotonic() - started, handle.stderr)
+        outputs = (
+            deployment.outputs
+            if kind in ("preview", "up")
+            else dict(stack.outputs)
+            if stack
+            else {}
+        )
+        result = RunResult(
+            kind,
+            dict(deployment.ops),
+            outputs,
+            list(deployment.errors),
+            [r for r in new_state],
+            dict(handle.calls),
+            time.monotonic() - started,
+            handle.stderr,
+        )
         if check and result.errors:
             raise EngineError(result)
         return result
@@ -255,15 +286,18 @@ class LocalEngine:
 def _program_error(exc: BaseException) -> str:
     where = ""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if f"{os.sep}site-packages{os.sep}" not in frame.filename and \
-                f"{os.sep}pulumi_phonenumbers{os.sep}testing{os.sep}" not in frame.filename:
+        if (
+            f"{os.sep}site-packages{os.sep}" not in frame.filename
+            and f"{os.sep}pulumi_phonenumbers{os.sep}testing{os.sep}" not in frame.filename
+        ):
             where = f" (at {Path(frame.filename).name}:{frame.lineno})"
             break
     return f"program failed: {type(exc).__name__}: {exc}{where}"
 
 
-def _with_provider(resources: Iterable[ResourceState], old: ResourceState | None,
-                   project: str, stack: str) -> list[ResourceState]:
+def _with_provider(
+    resources: Iterable[ResourceState], old: ResourceState | None, project: str, stack: str
+) -> list[ResourceState]:
     """Add the default ``pulumi-python`` provider that every PhoneNumber references."""
     items = list(resources)
     numbers = [r for r in items if r.is_phone_number]
@@ -271,7 +305,10 @@ def _with_provider(resources: Iterable[ResourceState], old: ResourceState | None
         return items
     provider = old or ResourceState(
         urn=f"urn:pulumi:{stack}::{project}::{DEFAULT_PROVIDER_TYPE}::default",
-        type=DEFAULT_PROVIDER_TYPE, custom=True, id=str(uuid.uuid4()))
+        type=DEFAULT_PROVIDER_TYPE,
+        custom=True,
+        id=str(uuid.uuid4()),
+    )
     ref = f"{provider.urn}::{provider.id}"
     items = [dataclasses.replace(r, provider=ref) if r.is_phone_number else r for r in items]
     at = next((i + 1 for i, r in enumerate(items) if r.type == STACK_TYPE), 0)

@@ -1,0 +1,57 @@
+"""The README stays true: every config key, every vendor's routing fields and commands."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pulumi_phonenumbers.config import CONFIG_KEYS
+from pulumi_phonenumbers.vendors import vendor_class, vendor_names
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _row(first_cell: str) -> list[str]:
+    for line in README.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells and cells[0] == first_cell:
+            return cells
+    raise AssertionError(f"README has no table row for {first_cell}")
+
+
+@pytest.mark.parametrize("key", CONFIG_KEYS, ids=lambda k: k.name)
+def test_every_config_key_is_documented(key: object) -> None:
+    from pulumi_phonenumbers.config import ConfigKey
+
+    assert isinstance(key, ConfigKey)
+    cells = _row(f"`phonenumbers:{key.name}`")
+    assert cells[1] == (f"`{key.env}`" if key.env else "")
+    assert (cells[2] == "yes") == key.secret
+    if key.default:
+        assert key.default in cells[3]
+
+
+@pytest.mark.parametrize("vendor", vendor_names())
+def test_vendor_matrix_row_matches_the_code(vendor: str) -> None:
+    info = vendor_class(vendor).info
+    cells = _row(vendor)
+    for country in info.countries:
+        assert country in cells[1]
+    for field in info.routing_fields:
+        assert field in cells[3]
+    for field in {"voice_target", "sms_target", "label", "inbound", "outbound"} - info.routing_fields:
+        assert not re.search(rf"\b{field}\b", cells[3])
+    for option in info.options:
+        assert option in cells[5]
+    assert cells[6].startswith("yes") == info.buy_carries_routing
+
+
+def test_commands_named_in_the_readme_exist() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("demo", "test", "bench", "schema"):
+        assert f"make {target}" in README
+        assert re.search(rf"^{target}:", makefile, re.M)
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
