@@ -103,6 +103,9 @@ def _latency(results: list[dict[str, Any]]) -> list[str]:
                 f"   {r['vendor']}: {r['distinct_numbers']} distinct numbers, "
                 f"{len(r['leaked'])} left owned"
             )
+        for error in r.get("errors", []):
+            failed = r["create"].get("failed", 0)
+            notes.append(f"   {r['vendor']}: {failed} create(s) failed, e.g. {error}")
     table = _table(
         ["vendor", "op", "seconds", "floor s", "x ideal (<=1.20)", "calls/op", "result"],
         rows,
@@ -121,7 +124,10 @@ def _startup(r: dict[str, Any]) -> list[str]:
         ],
         {1},
     )
-    out.append(f"   ratio {r['ratio']:.2f} (<= {r['limit']:.2f})  {_verdict(r['passed'])}")
+    out.append(
+        f"   ratio of medians {r['ratio']:.2f} (<= {r['limit']:.2f})  {_verdict(r['passed'])}"
+        f"   (ratio of best runs {r.get('best_ratio', 0):.2f})"
+    )
     imports = r.get("imports") or {}
     if imports:
         heavy = ", ".join(f"{e['package']} {e['ms']:.0f}" for e in imports["extra_by_package"])

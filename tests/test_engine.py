@@ -16,7 +16,7 @@ import pytest
 
 from pulumi_phonenumbers import PhoneNumber, RoutingArgs
 from pulumi_phonenumbers.testing import EngineError, LocalEngine
-from pulumi_phonenumbers.testing.backends import Backend
+from pulumi_phonenumbers.testing.backends import Backend, emulated_vendors
 
 PHONE = "pulumi-python:dynamic/phonenumbers:PhoneNumber"
 
@@ -297,3 +297,31 @@ def test_parallel_creates_get_distinct_numbers(sandbox: Backend, tmp_path: Path)
     assert sorted(n for _, n in _events(sandbox, "buy")) == sorted(result.numbers().values())
     engine.destroy()
     assert sandbox.owned_numbers() == set()
+
+
+@pytest.mark.skipif("plivo" not in emulated_vendors(), reason="Plivo emulator not available")
+def test_a_failed_release_after_replacement_is_retried_by_the_next_up(tmp_path: Path) -> None:
+    plivo = Backend.start("plivo", tmp_path / "plivo")
+    try:
+        engine = _engine(_numbers_program, plivo, tmp_path, names=["line"], target="1234")
+        old = engine.up().numbers()["line"]
+        plivo.faults(rules=[{"method": "DELETE", "status": 400}])
+        engine.config["area"] = "212"
+        failed = engine.up(check=False)
+        assert failed.op("line") == "replace"
+        assert [e.name for e in failed.errors] == ["line"]
+        assert "delete failed" in failed.errors[0].message
+        new = failed.numbers()["line"]
+        pending = [r for r in engine.resources() if r.delete]
+        assert [r.id for r in pending] == [old]  # remembered, not leaked
+        assert plivo.owned_numbers() == {old, new}
+
+        plivo.clear_faults()
+        assert engine.up().ok
+        assert plivo.owned_numbers() == {new} and not [r for r in engine.resources() if r.delete]
+        engine.destroy()
+        assert plivo.owned_numbers() == set()
+        bought = sorted(n for _, n in _events(plivo, "buy"))
+        assert bought == sorted(n for _, n in _events(plivo, "release")) == sorted({old, new})
+    finally:
+        plivo.stop()

@@ -33,14 +33,8 @@ __all__ = [
     "RunError",
 ]
 
-CREATE, UPDATE, REPLACE, DELETE, SAME, RETAIN = (
-    "create",
-    "update",
-    "replace",
-    "delete",
-    "same",
-    "retain",
-)
+CREATE, UPDATE, REPLACE, DELETE = "create", "update", "replace", "delete"
+SAME, RETAIN = "same", "retain"
 
 
 @dataclass(frozen=True)
@@ -334,16 +328,16 @@ class Deployment:
         A resource that fails to delete (protected, or a provider error) stays, and so does
         everything it depends on; so does anything a keeper depends on.
         """
-        pending = {r.urn: r for r in doomed}
-        stays: dict[str, ResourceState] = {}
+        # keyed by position: a replaced instance awaiting deletion shares its URN
+        pending = dict(enumerate(doomed))
+        stays: list[ResourceState] = []
 
         def keep(urn: str) -> None:
-            res = pending.pop(urn, None)
-            if res is None:
-                return
-            stays[urn] = res
-            for need in res.depends_on():
-                keep(need)
+            for index in [i for i, r in pending.items() if r.urn == urn]:
+                res = pending.pop(index)
+                stays.append(res)
+                for need in res.depends_on():
+                    keep(need)
 
         for res in keepers:
             for need in res.depends_on():
@@ -351,16 +345,16 @@ class Deployment:
         with ThreadPoolExecutor(MAX_CONCURRENCY) as pool:
             while pending:
                 needed = {n for r in pending.values() for n in r.depends_on()}
-                ready = [r for urn, r in pending.items() if urn not in needed]
+                ready = [i for i, r in pending.items() if r.urn not in needed]
                 if not ready:  # a dependency cycle: delete in reverse state order
-                    ready = [list(pending.values())[-1]]
-                results = list(pool.map(self._delete_one, ready))
-                for res, ok in zip(ready, results, strict=True):
+                    ready = [max(pending)]
+                results = list(pool.map(self._delete_one, [pending[i] for i in ready]))
+                for index, ok in zip(ready, results, strict=True):
                     if ok:
-                        pending.pop(res.urn, None)
+                        del pending[index]
                     else:
-                        keep(res.urn)
-        return list(stays.values())
+                        keep(pending[index].urn)
+        return stays
 
     def finish(self) -> list[ResourceState]:
         """After the program: delete replaced and undeclared resources; the new state."""

@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sysconfig
 import tempfile
 import time
 import traceback
@@ -73,6 +74,7 @@ class RunResult:
     ``same`` or ``retain`` (dropped from the state, not released). ``outputs`` are the
     stack outputs (in a preview, unknown values are ``pulumi.runtime.rpc.UNKNOWN``).
     ``calls`` counts the gRPC calls made to the provider (``Check``, ``Create``, ...).
+    ``resources`` is the state after the run (a preview saves nothing: the state before).
     """
 
     kind: str
@@ -260,20 +262,16 @@ class LocalEngine:
             save_state(
                 self.state_path, _with_provider(new_state, old_provider, loaded.project, self.stack)
             )
-        stack = next((r for r in new_state if r.type == STACK_TYPE), None)
-        outputs = (
-            deployment.outputs
-            if kind in ("preview", "up")
-            else dict(stack.outputs)
-            if stack
-            else {}
-        )
+        outputs = deployment.outputs
+        if kind in ("refresh", "destroy"):
+            stack = next((r for r in new_state if r.type == STACK_TYPE), None)
+            outputs = dict(stack.outputs) if stack else {}
         result = RunResult(
             kind,
             dict(deployment.ops),
             outputs,
             list(deployment.errors),
-            [r for r in new_state],
+            list(new_state),
             dict(handle.calls),
             time.monotonic() - started,
             handle.stderr,
@@ -284,12 +282,16 @@ class LocalEngine:
 
 
 def _program_error(exc: BaseException) -> str:
+    """The exception and the innermost line of the user's program that led to it."""
+    skip = (
+        str(Path(__file__).resolve().parents[1]) + os.sep,
+        sysconfig.get_paths()["stdlib"] + os.sep,
+        sysconfig.get_paths()["purelib"] + os.sep,
+        "<",
+    )
     where = ""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if (
-            f"{os.sep}site-packages{os.sep}" not in frame.filename
-            and f"{os.sep}pulumi_phonenumbers{os.sep}testing{os.sep}" not in frame.filename
-        ):
+        if not frame.filename.startswith(skip):
             where = f" (at {Path(frame.filename).name}:{frame.lineno})"
             break
     return f"program failed: {type(exc).__name__}: {exc}{where}"

@@ -1,0 +1,121 @@
+"""A quick run of every benchmark code path with tiny N, so that ``make bench`` cannot rot.
+
+No timing is asserted here: the targets live in the benchmark's own output. What is
+asserted is that each section runs, counts what it claims to count and cleans up after
+itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is not installed
+
+from bench import report
+from bench import run as bench_run
+from bench.counting import shape
+from bench.startup import _self_times
+from pulumi_phonenumbers.testing.backends import emulated_vendors
+
+_EMULATED = emulated_vendors()
+VENDOR = "plivo" if "plivo" in _EMULATED else (_EMULATED[0] if _EMULATED else None)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("bench") / "results.json"
+    argv = ["--quick", "--fleet-n", "12", "--json", str(out)]
+    if VENDOR is None:
+        argv += ["--sections", "startup,fleet"]
+    else:
+        argv += ["--vendors", VENDOR]
+    produced = bench_run.run(argv)
+    assert json.loads(out.read_text())["vendors"] == produced["vendors"]
+    return produced
+
+
+def test_no_section_crashed(results: dict[str, Any]) -> None:
+    assert results.get("errors", {}) == {}
+    assert results["machine"]["cores"] >= 1
+
+
+@pytest.mark.skipif(VENDOR is None, reason="no emulated vendor yet")
+def test_calls_are_counted_at_the_emulator(results: dict[str, Any]) -> None:
+    (vendor,) = results["calls"]
+    assert "error" not in vendor and vendor["leaked"] == []
+    rows = {row["operation"]: row for row in vendor["rows"]}
+    for op in ("check", "create", "update (voice_target)", "read", "delete"):
+        assert isinstance(rows[op]["calls"], int) and isinstance(rows[op]["floor"], int)
+    assert rows["create"]["calls"] >= 1 and rows["create"]["requests"]
+    assert sum(rows["create"]["requests"].values()) == rows["create"]["calls"]
+    race = rows["create (first candidate taken)"]
+    assert "race not staged" not in race["note"]
+    assert race["calls"] > rows["create"]["calls"]  # the taken candidate cost a request
+
+
+@pytest.mark.skipif(VENDOR is None, reason="no emulated vendor yet")
+def test_latency_batch_runs_and_cleans_up(results: dict[str, Any]) -> None:
+    (run,) = results["latency"]
+    assert run["n"] == 8 and run["latency_ms"] == 50 and run["leaked"] == []
+    made = run["n"] - run["create"]["failed"]
+    assert run["distinct_numbers"] == made
+    assert run["create"]["calls"] >= made and run["delete"]["calls"] >= made
+    assert run["create"]["floor_seconds"] > 0 and run["delete"]["floor_seconds"] > 0
+
+
+def test_startup_compares_against_the_trivial_provider(results: dict[str, Any]) -> None:
+    startup = results["startup"]
+    assert startup["ours_seconds"] > 0 and startup["trivial_seconds"] > 0
+    assert startup["imports"]["ours_ms"] > startup["imports"]["trivial_ms"] > 0
+
+
+def test_fleet_buys_and_releases_everything(results: dict[str, Any]) -> None:
+    paths = {run["path"]: run for run in results["fleet"]}
+    assert "grpc" in paths
+    for run in paths.values():
+        assert "error" not in run
+        assert run["bought"] == run["n"] == 12 and run["leaked"] == 0
+        assert run["provider_peak_rss_mb"] > 0 and run["bench_peak_rss_mb"] > 0
+
+
+@pytest.mark.skipif("plivo" not in _EMULATED, reason="no Plivo emulator yet")
+def test_plivo_sdk_side_by_side(results: dict[str, Any]) -> None:
+    sdk = results["sdk"]
+    if "skipped" in sdk:
+        pytest.skip(sdk["skipped"])
+    assert [row["operation"] for row in sdk["rows"]] == ["search", "get", "list"]
+    for row in sdk["rows"]:
+        assert set(row["wall_ms"]) == {"bare httpx", "ours", "plivo SDK"}
+
+
+def test_report_renders_every_section(results: dict[str, Any]) -> None:
+    text = report.render(results)
+    for heading in ("3. Provider start-up", "4. Sandbox fleet"):
+        assert heading in text
+    if VENDOR is not None:
+        assert "1. API calls per operation" in text and "2. 8 creates" in text
+    passed, total = report.verdicts(results)
+    assert f"floors: {passed}/{total} PASS" in text and total > 0
+
+
+def test_request_shapes_group_numbers_and_ids() -> None:
+    assert shape("POST", "/v1/Account/MA0123456789ABCDEFGH/PhoneNumber/14155550100/") == (
+        "POST /v1/Account/{id}/PhoneNumber/{n}/"
+    )
+    assert shape("DELETE", "/api/user/phone-numbers/17") == "DELETE /api/user/phone-numbers/{id}"
+    assert shape("GET", "/phone-numbers/search") == "GET /phone-numbers/search"
+
+
+def test_importtime_lines_parse() -> None:
+    lines = [
+        "import time: self [us] | cumulative | imported package\n",
+        "import time:       120 |        120 |   pydantic.types\n",
+        "import time:      2000 |       2120 | pulumi_phonenumbers.models\n",
+        "something else\n",
+    ]
+    assert _self_times(lines) == {"pydantic.types": 120, "pulumi_phonenumbers.models": 2000}
