@@ -37,23 +37,24 @@ class _Recorder:
     def op(
         self,
         name: str,
-        floor: int | None,
+        floor: int | Callable[[list[Request]], int] | None,
         fn: Callable[[], Any],
         note: str = "",
         extra_check: Callable[[list[Request]], str] | None = None,
     ) -> Any:
+        """Run ``fn`` and record its requests against ``floor`` (None = informational)."""
         assert self.h.counter is not None
         mark = self.h.counter.mark()
         result = fn()
         requests = self.h.counter.since(mark)
+        limit = floor(requests) if callable(floor) else floor
         problem = extra_check(requests) if extra_check else ""
-        passed = None if floor is None else (len(requests) <= floor and not problem)
         self.rows.append(
             {
                 "operation": name,
                 "calls": len(requests),
-                "floor": floor,
-                "passed": passed,
+                "floor": limit,
+                "passed": None if limit is None else (len(requests) <= limit and not problem),
                 "requests": RequestCounter.breakdown(requests),
                 "note": "; ".join(x for x in (note, problem) if x),
             }
@@ -62,25 +63,17 @@ class _Recorder:
 
     def update(self, name: str, fn: Callable[[], Any]) -> Any:
         """An update: one write per distinct vendor object (at most 2), no reads."""
-        assert self.h.counter is not None
-        mark = self.h.counter.mark()
-        result = fn()
-        requests = self.h.counter.since(mark)
-        objects = {r.path for r in requests if r.method != "GET"}
-        floor = max(1, min(2, len(objects)))
-        reads = sum(r.method == "GET" for r in requests)
-        self.rows.append(
-            {
-                "operation": name,
-                "calls": len(requests),
-                "floor": floor,
-                "passed": len(requests) <= floor and not reads,
-                "requests": RequestCounter.breakdown(requests),
-                "note": f"{len(objects)} vendor object(s) written"
-                + (f"; {reads} read(s)" if reads else ""),
-            }
+
+        def objects(requests: list[Request]) -> int:
+            return max(1, min(2, len({r.path for r in requests if r.method != "GET"})))
+
+        def no_reads(requests: list[Request]) -> str:
+            reads = sum(r.method == "GET" for r in requests)
+            return f"{reads} read(s)" if reads else ""
+
+        return self.op(
+            name, objects, fn, note="one write per vendor object changed", extra_check=no_reads
         )
-        return result
 
 
 def measure(vendor: str, concurrent: int = CONCURRENT) -> dict[str, Any]:

@@ -29,8 +29,12 @@ from .errors import (
 
 __all__ = ["advice", "clean_error", "subject"]
 
-_AGAIN = {"create": "`pulumi up`", "update": "`pulumi up`", "read": "`pulumi refresh`",
-          "delete": "`pulumi up` (or `pulumi destroy`)"}
+_AGAIN = {
+    "create": "`pulumi up`",
+    "update": "`pulumi up`",
+    "read": "`pulumi refresh`",
+    "delete": "`pulumi up` (or `pulumi destroy`)",
+}
 
 
 def subject(operation: str, args: Sequence[Any]) -> str:
@@ -52,8 +56,11 @@ def subject(operation: str, args: Sequence[Any]) -> str:
 
 
 def _credential_keys(vendor: str) -> str:
-    keys = [f"{NAMESPACE}:{k.name}" for k in CONFIG_KEYS
-            if k.secret and k.name.lower().startswith(vendor.lower())]
+    keys = [
+        f"{NAMESPACE}:{k.name}"
+        for k in CONFIG_KEYS
+        if k.secret and k.name.lower().startswith(vendor.lower())
+    ]
     return ", ".join(keys) or f"the {vendor} credentials"
 
 
@@ -62,19 +69,27 @@ def advice(operation: str, exc: BaseException, settings: Settings) -> str:
     again = _AGAIN.get(operation, "`pulumi up`")
     vendor = str(getattr(exc, "vendor", "") or "the vendor")
     if isinstance(exc, AuthError):
-        return (f"The vendor rejected the credentials: check {_credential_keys(vendor)} "
-                "(`pulumi config set --secret ...`) or the matching environment variables.")
+        return (
+            f"The vendor rejected the credentials: check {_credential_keys(vendor)} "
+            "(`pulumi config set --secret ...`) or the matching environment variables."
+        )
     if isinstance(exc, NotFound) and operation in ("update", "read"):
-        return ("The number is no longer on this account: run `pulumi refresh` to drop it from "
-                "the stack, then `pulumi up` to get a replacement.")
+        return (
+            "The number is no longer on this account: run `pulumi refresh` to drop it from "
+            "the stack, then `pulumi up` to get a replacement."
+        )
     if isinstance(exc, PaymentError):
         return f"Add funds or a payment method at the vendor, then run {again} again."
     if isinstance(exc, ComplianceError):
-        return ("Complete the vendor's verification for this country (address or identity "
-                f"documents), then run {again} again.")
+        return (
+            "Complete the vendor's verification for this country (address or identity "
+            f"documents), then run {again} again."
+        )
     if isinstance(exc, RateLimited):
-        return (f"The vendor is rate limiting this account: wait a minute, then run {again} "
-                "again (a lower `--parallel` helps).")
+        return (
+            f"The vendor is rate limiting this account: wait a minute, then run {again} "
+            "again (a lower `--parallel` helps)."
+        )
     if isinstance(exc, ServerError):
         return f"The vendor is failing: run {again} again later."
     if isinstance(exc, TimeoutError_):
@@ -82,14 +97,20 @@ def advice(operation: str, exc: BaseException, settings: Settings) -> str:
             timeout = f"{settings.timeout:g}s"
         except PhoneNumbersError:
             timeout = "invalid"
-        return (f"The vendor did not answer in time: run {again} again, or raise "
-                f"{NAMESPACE}:timeoutSeconds (now {timeout}).")
+        return (
+            f"The vendor did not answer in time: run {again} again, or raise "
+            f"{NAMESPACE}:timeoutSeconds (now {timeout})."
+        )
     if isinstance(exc, TransportError) and exc.sent:
-        return (f"The connection broke before the vendor answered: run {again} again (if it "
-                "keeps happening, check the network or proxy between here and the vendor).")
+        return (
+            f"The connection broke before the vendor answered: run {again} again (if it "
+            "keeps happening, check the network or proxy between here and the vendor)."
+        )
     if isinstance(exc, TransportError):
-        return (f"The vendor could not be reached: check the network and the vendor's base URL "
-                f"setting, then run {again} again.")
+        return (
+            f"The vendor could not be reached: check the network and the vendor's base URL "
+            f"setting, then run {again} again."
+        )
     if isinstance(exc, ValidationError):
         return "The vendor refused the request: check the resource's inputs."
     if not isinstance(exc, PhoneNumbersError):
@@ -97,14 +118,19 @@ def advice(operation: str, exc: BaseException, settings: Settings) -> str:
     return ""
 
 
-def clean_error(operation: str, args: Sequence[Any], exc: BaseException,
-                settings: Settings) -> PhoneNumbersError:
+def clean_error(
+    operation: str, args: Sequence[Any], exc: BaseException, settings: Settings
+) -> PhoneNumbersError:
     """The one-line, redacted error the user sees for ``exc``."""
     from ._http import redact  # lazily: httpx stays off the sandbox's start-up path
 
     what = subject(operation, args)
     head = f"phonenumbers {operation} {what}".rstrip()
-    detail = str(exc) if isinstance(exc, PhoneNumbersError) else f"unexpected {type(exc).__name__}: {exc}"
+    detail = (
+        str(exc)
+        if isinstance(exc, PhoneNumbersError)
+        else f"unexpected {type(exc).__name__}: {exc}"
+    )
     text = f"{head} failed: {detail.rstrip('.')}."
     hint = advice(operation, exc, settings)
     if hint:

@@ -66,7 +66,10 @@ _log = logging.getLogger("pulumi_phonenumbers.http")
 
 #: The request never left this machine: safe to repeat even for a purchase.
 _NOT_SENT: tuple[type[Exception], ...] = (
-    httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError,
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
 )
 #: A broken base URL or request: repeating cannot help.
 _BROKEN: tuple[type[Exception], ...] = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
@@ -128,7 +131,9 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def default_error(vendor: str, response: httpx.Response, message: str, code: str = "") -> VendorError:
+def default_error(
+    vendor: str, response: httpx.Response, message: str, code: str = ""
+) -> VendorError:
     """The shared class for an HTTP status, carrying ``message`` and the vendor's ``code``."""
     status = response.status_code
     retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -167,8 +172,14 @@ class _RedactingFilter(logging.Filter):
 
 
 _FILTER = _RedactingFilter()
-for _name in ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2",
-              "httpcore.proxy", "httpcore.socks"):
+for _name in (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+):
     logging.getLogger(_name).addFilter(_FILTER)
 
 
@@ -249,21 +260,29 @@ class HttpClient:
             retry_after: float | None = None
             error: PhoneNumbersError
             try:
-                response = self._client.request(method, path, timeout=self._timeout(budget),
-                                                 **kwargs)
+                response = self._client.request(
+                    method, path, timeout=self._timeout(budget), **kwargs
+                )
             except _BROKEN as exc:
-                raise ConfigError(self._msg(
-                    what, f"the request cannot be sent ({type(exc).__name__}); check the "
-                          f"vendor's base URL setting (phonenumbers:{self.vendor}BaseUrl)")) from None
+                raise ConfigError(
+                    self._msg(
+                        what,
+                        f"the request cannot be sent ({type(exc).__name__}); check the "
+                        f"vendor's base URL setting (phonenumbers:{self.vendor}BaseUrl)",
+                    )
+                ) from None
             except _NOT_SENT as exc:
-                error = TransportError(self._msg(what, f"could not connect ({type(exc).__name__})"),
-                                       sent=False)
+                error = TransportError(
+                    self._msg(what, f"could not connect ({type(exc).__name__})"), sent=False
+                )
             except httpx.TimeoutException as exc:
-                error = TimeoutError_(self._msg(
-                    what, f"no answer within {budget:g}s ({type(exc).__name__})"))
+                error = TimeoutError_(
+                    self._msg(what, f"no answer within {budget:g}s ({type(exc).__name__})")
+                )
             except httpx.HTTPError as exc:
-                error = TransportError(self._msg(
-                    what, f"connection lost before an answer ({type(exc).__name__})"))
+                error = TransportError(
+                    self._msg(what, f"connection lost before an answer ({type(exc).__name__})")
+                )
             else:
                 if response.is_success or (ok is not None and ok(response)):
                     return response
@@ -277,8 +296,13 @@ class HttpClient:
             pause = self.policy.delay(attempt, retry_after)
             if time.monotonic() + pause >= deadline_at:
                 raise self._final(error, attempt, elapsed)
-            _log.info("%s; retrying in %.2fs (attempt %d of %d)", error, pause, attempt + 1,
-                      self.policy.attempts)
+            _log.info(
+                "%s; retrying in %.2fs (attempt %d of %d)",
+                error,
+                pause,
+                attempt + 1,
+                self.policy.attempts,
+            )
             time.sleep(pause)
 
     def _msg(self, what: str, detail: str) -> str:

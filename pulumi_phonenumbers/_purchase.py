@@ -10,8 +10,10 @@ delegates here. The rules (DESIGN.md §4, issue 5):
   have carried). Not owned: move on to the next candidate.
 * A timeout, a dropped connection or a gateway 502/504 may mean the vendor is still
   working on the request, so ownership is polled for a grace period (twice the
-  configured request timeout, at most 10 s) before we move on. Every candidate given up on that way
-  is checked once more at the end of the create, and released if it turned up late.
+  configured request timeout, at most 10 s) before we move on. Every candidate given up
+  on that way is checked once more at the end of the create; one that turned up late is
+  reported with the ``audit`` hint, never released (another stack on the same account
+  may have bought it meanwhile, and a released number is gone for good).
 * A definitive refusal (validation, payment, compliance) is checked too: a vendor whose
   purchase takes several calls may have bought the number before failing, and a failed
   create must leave nothing behind, so such a number is released again.
@@ -28,7 +30,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -68,8 +70,10 @@ def criteria_text(query: NumberQuery) -> str:
 
 
 def _audit_hint(vendor: str) -> str:
-    return (f"run `python -m pulumi_phonenumbers audit --vendor {vendor} --state <stack export "
-            "file>` to find it, then release it or adopt it")
+    return (
+        f"run `python -m pulumi_phonenumbers audit --vendor {vendor} --state <stack export "
+        "file>` to find it, then release it or adopt it"
+    )
 
 
 @dataclass
@@ -94,49 +98,63 @@ class Purchase:
         name, number = self.vendor.name, candidate.number
         with self.claim(name, number) as claimed:
             if not claimed:
-                raise NotAvailable(f"{name}: {number} is being bought by another resource of "
-                                   "this stack; declare it once", vendor=name)
+                raise NotAvailable(
+                    f"{name}: {number} is being bought by another resource of "
+                    "this stack; declare it once",
+                    vendor=name,
+                )
             try:
                 for _ in range(_EXACT_TRIES):
                     owned = self.one(candidate)
                     if owned is not None:
                         return owned
-                    if candidate not in self.doubtful:
+                    if self.last_error is None:
                         break  # plainly taken; an ambiguous miss may still be for sale: retry
+                else:
+                    self.failures_in_a_row = _EXACT_TRIES
+                    raise self._gave_up()
             finally:
                 self.sweep()
-        raise NotAvailable(f"{name}: {number} is not available for purchase; choose another "
-                           "number or drop `number` to search by criteria", vendor=name)
+        raise NotAvailable(
+            f"{name}: {number} is not available for purchase; choose another "
+            "number or drop `number` to search by criteria",
+            vendor=name,
+        )
 
     def matching(self, query: NumberQuery) -> OwnedNumber:
         """Search and buy the first candidate no sibling holds; InventoryExhausted if none."""
         name = self.vendor.name
         seen = taken = held = pricey = pages = 0
         cursor: str | None = None
-        try:
-            while pages < _MAX_PAGES:
-                pages += 1
-                page = self.vendor.search_with_options(query, self.options, cursor)
-                for candidate in page.numbers:
-                    seen += 1
-                    limit = query.max_monthly_cost
-                    if limit is not None and candidate.monthly_cost.amount > limit:
-                        pricey += 1
-                        continue
-                    with self.claim(name, candidate.number) as claimed:
-                        if not claimed:
-                            held += 1
+        # Claims on doubtful candidates stay held until the sweep, so that no sibling
+        # create of this process buys one we may still turn out to own.
+        with ExitStack() as doubtful_claims:
+            try:
+                while pages < _MAX_PAGES:
+                    pages += 1
+                    page = self.vendor.search_with_options(query, self.options, cursor)
+                    for candidate in page.numbers:
+                        seen += 1
+                        limit = query.max_monthly_cost
+                        if limit is not None and candidate.monthly_cost.amount > limit:
+                            pricey += 1
                             continue
-                        owned = self.one(candidate)
-                    if owned is not None:
-                        return owned
-                    taken += 1
-                    self._give_up_after_failures()
-                cursor = page.next_cursor
-                if not cursor or not page.numbers:
-                    break
-        finally:
-            self.sweep()
+                        with ExitStack() as claim:
+                            if not claim.enter_context(self.claim(name, candidate.number)):
+                                held += 1
+                                continue
+                            owned = self.one(candidate)
+                            if candidate in self.doubtful:
+                                doubtful_claims.enter_context(claim.pop_all())
+                        if owned is not None:
+                            return owned
+                        taken += 1
+                        self._give_up_after_failures()
+                    cursor = page.next_cursor
+                    if not cursor or not page.numbers:
+                        break
+            finally:
+                self.sweep()
         raise InventoryExhausted(self._exhausted(query, seen, taken, held, pricey))
 
     def _give_up_after_failures(self) -> None:
@@ -146,23 +164,36 @@ class Purchase:
             return
         self.failures_in_a_row += 1
         if self.failures_in_a_row >= _FAILURES_IN_A_ROW:
-            error = self.last_error
-            raise _with_message(error, f"{error}; {self.failures_in_a_row} purchases in a row "
-                                       "failed and the vendor confirmed none of them, so "
-                                       "nothing was bought") from None
+            raise self._gave_up()
+
+    def _gave_up(self) -> Exception:
+        error = self.last_error or PhoneNumbersError(f"{self.vendor.name}: purchase failed")
+        return _with_message(
+            error,
+            f"{error}; {self.failures_in_a_row} purchases in a row failed and the vendor "
+            "confirmed none of them, so nothing was bought",
+        )
 
     def _exhausted(self, query: NumberQuery, seen: int, taken: int, held: int, pricey: int) -> str:
         name, crit = self.vendor.name, criteria_text(query)
         if not seen:
             found = "the vendor offers no number matching them"
         else:
-            counts = [f"{n} {what}" for n, what in (
-                (taken, "taken meanwhile"), (held, "being bought by other resources of this stack"),
-                (pricey, "above max_monthly_cost")) if n]
+            counts = [
+                f"{n} {what}"
+                for n, what in (
+                    (taken, "taken meanwhile"),
+                    (held, "being bought by other resources of this stack"),
+                    (pricey, "above max_monthly_cost"),
+                )
+                if n
+            ]
             found = f"all {seen} candidates are gone ({', '.join(counts)})"
-        return (f"{name}: inventory exhausted: no available number matches {crit}: {found}. "
-                "Relax the criteria (drop area_code or contains, raise max_monthly_cost) or "
-                "choose another vendor")
+        return (
+            f"{name}: inventory exhausted: no available number matches {crit}: {found}. "
+            "Relax the criteria (drop area_code or contains, raise max_monthly_cost) or "
+            "choose another vendor"
+        )
 
     # -- one candidate -----------------------------------------------------------------
     def one(self, candidate: AvailableNumber) -> OwnedNumber | None:
@@ -200,8 +231,9 @@ class Purchase:
             return exc.sent
         return isinstance(exc, ServerError) and exc.status in (502, 504)
 
-    def confirm(self, candidate: AvailableNumber, exc: PhoneNumbersError | None,
-                *, wait: bool) -> OwnedNumber | None:
+    def confirm(
+        self, candidate: AvailableNumber, exc: PhoneNumbersError | None, *, wait: bool
+    ) -> OwnedNumber | None:
         """Ask whether the account owns ``candidate`` now (polling for ``grace`` if ``wait``)."""
         deadline = time.monotonic() + (self.grace if wait else 0.0)
         pause = 0.1
@@ -228,12 +260,16 @@ class Purchase:
         cause = f"{exc}; " if exc is not None else ""
         raise PhoneNumbersError(
             f"{cause}could not confirm whether {candidate.number} was bought ({problem}). "
-            f"{_audit_hint(self.vendor.name)}") from None
+            f"{_audit_hint(self.vendor.name)}"
+        ) from None
 
     def complete(self, owned: OwnedNumber, *, verify: bool) -> OwnedNumber:
         """Apply declared routing the purchase did not carry; release on failure."""
-        declared = {k: getattr(self.routing, k) for k in Routing.model_fields
-                    if getattr(self.routing, k) is not None}
+        declared = {
+            k: getattr(self.routing, k)
+            for k in Routing.model_fields
+            if getattr(self.routing, k) is not None
+        }
         self.kept = owned.number
         old = Routing()
         if not declared:
@@ -258,26 +294,38 @@ class Purchase:
         except Exception as rel:
             raise PhoneNumbersError(
                 f"{exc}; {owned.number} was bought but releasing it again failed too ({rel}): "
-                f"release it in the vendor's console or {_audit_hint(self.vendor.name)}") from None
-        clean = _with_message(exc, f"{exc}; the just-bought {owned.number} was released "
-                                   "again, nothing is left behind")
+                f"release it in the vendor's console or {_audit_hint(self.vendor.name)}"
+            ) from None
+        clean = _with_message(
+            exc, f"{exc}; the just-bought {owned.number} was released again, nothing is left behind"
+        )
         raise clean from None
 
     def sweep(self) -> None:
-        """Release candidates that committed after we gave up on them (best effort)."""
+        """Report candidates that turned up owned after we gave up on them.
+
+        They are not released: by now another stack on the same account may have bought
+        the same candidate, and a released number is gone for good. A leaked number costs
+        a month's rent until the ``audit`` command finds it; releasing someone else's
+        number cannot be undone.
+        """
         for candidate in self.doubtful:
             if candidate.number == self.kept:
                 continue
             try:
                 late = self.vendor.get(candidate.number)
-                if late is not None:
-                    self.vendor.release(late.number, late.vendor_id)
-                    _log.warning("%s: %s was bought after its purchase had failed; released it",
-                                 self.vendor.name, candidate.number)
             except PhoneNumbersError as exc:
-                _log.warning("%s: could not check %s after a failed purchase (%s); %s",
-                             self.vendor.name, candidate.number, exc,
-                             _audit_hint(self.vendor.name))
+                late, problem = None, f"could not be checked ({exc})"
+            else:
+                problem = "turned up owned after its purchase had failed"
+            if late is not None or problem.startswith("could not"):
+                _log.warning(
+                    "%s: %s %s; %s",
+                    self.vendor.name,
+                    candidate.number,
+                    problem,
+                    _audit_hint(self.vendor.name),
+                )
         self.doubtful = [c for c in self.doubtful if c.number == self.kept]
 
 
@@ -291,4 +339,3 @@ def _with_message(exc: Exception, message: str) -> Exception:
         except TypeError:
             pass
     return PhoneNumbersError(message)
-

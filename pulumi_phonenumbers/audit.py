@@ -67,8 +67,11 @@ class StackState:
 
     def held_by(self, vendor: str) -> dict[str, HeldNumber]:
         """Numbers held for ``vendor`` (resources that name no vendor count for every one)."""
-        return {h.number: h for h in self.numbers
-                if h.number and not h.pending_create and h.vendor in (vendor, "")}
+        return {
+            h.number: h
+            for h in self.numbers
+            if h.number and not h.pending_create and h.vendor in (vendor, "")
+        }
 
     def pending(self, vendor: str) -> list[HeldNumber]:
         """Creates that were interrupted (``pending_operations`` of type ``creating``)."""
@@ -95,14 +98,21 @@ class AuditReport:
             "owned": [_owned_json(o) for o in self.owned],
             "unmanaged": [o.number for o in self.unmanaged],
             "missing": [{"number": h.number, "urn": h.urn} for h in self.missing],
-            "pending_creates": [h.urn for h in self.state.pending(self.vendor)] if self.state else [],
+            "pending_creates": [h.urn for h in self.state.pending(self.vendor)]
+            if self.state
+            else [],
         }
 
 
 def _owned_json(owned: OwnedNumber) -> dict[str, Any]:
-    return {"number": owned.number, "vendor_id": owned.vendor_id, "status": owned.status,
-            "monthly_cost": str(owned.monthly_cost.amount), "currency": owned.monthly_cost.currency,
-            "routing": owned.routing.model_dump(exclude_none=True)}
+    return {
+        "number": owned.number,
+        "vendor_id": owned.vendor_id,
+        "status": owned.status,
+        "monthly_cost": str(owned.monthly_cost.amount),
+        "currency": owned.monthly_cost.currency,
+        "routing": owned.routing.model_dump(exclude_none=True),
+    }
 
 
 # -- reading files ---------------------------------------------------------------------------
@@ -128,8 +138,13 @@ def _held(resource: Mapping[str, Any], pending: bool) -> HeldNumber | None:
         return None
     number = _plain(outputs.get("number")) or ("" if pending else _plain(resource.get("id")))
     vendor = _plain(outputs.get("vendor")) or _plain(inputs.get("vendor")) or ""
-    return HeldNumber(urn=str(resource.get("urn") or ""), number=str(number or ""),
-                      vendor=str(vendor), pending_create=pending, inputs=dict(inputs))
+    return HeldNumber(
+        urn=str(resource.get("urn") or ""),
+        number=str(number or ""),
+        vendor=str(vendor),
+        pending_create=pending,
+        inputs=dict(inputs),
+    )
 
 
 def load_state(path: str | Path) -> StackState:
@@ -139,13 +154,17 @@ def load_state(path: str | Path) -> StackState:
     except OSError as exc:
         raise ConfigError(f"cannot read state file {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
-        raise ConfigError(f"state file {path} is not JSON ({exc}); create it with "
-                          "`pulumi stack export --file state.json`") from None
+        raise ConfigError(
+            f"state file {path} is not JSON ({exc}); create it with "
+            "`pulumi stack export --file state.json`"
+        ) from None
     deployment = data.get("deployment", data) if isinstance(data, dict) else None
     resources = deployment.get("resources") if isinstance(deployment, dict) else None
     if not isinstance(deployment, dict) or not isinstance(resources, list | type(None)):
-        raise ConfigError(f"state file {path} is not a stack export (no deployment.resources); "
-                          "create it with `pulumi stack export --file state.json`")
+        raise ConfigError(
+            f"state file {path} is not a stack export (no deployment.resources); "
+            "create it with `pulumi stack export --file state.json`"
+        )
     held: list[HeldNumber] = []
     for resource in resources or []:
         if isinstance(resource, Mapping) and (h := _held(resource, False)) is not None:
@@ -171,7 +190,7 @@ def load_config_file(path: str | Path) -> tuple[dict[str, str], list[str]]:
     try:
         data: Any = json.loads(text)
     except ValueError:
-        import yaml  # type: ignore[import-untyped]  # PyYAML comes with the pulumi SDK
+        import yaml  # PyYAML comes with the pulumi SDK
 
         try:
             data = yaml.safe_load(text)
@@ -187,7 +206,7 @@ def load_config_file(path: str | Path) -> tuple[dict[str, str], list[str]]:
     for key, value in data.items():
         if not isinstance(key, str) or not key.startswith(prefix):
             continue
-        name = key[len(prefix):]
+        name = key[len(prefix) :]
         if isinstance(value, Mapping):
             if "value" in value:
                 value = value["value"]
@@ -250,14 +269,20 @@ def adopt_program(report: AuditReport) -> str:
     ]
     if pending:
         names = ", ".join(repr(h.name) for h in pending)
-        lines.append(f"# Interrupted creates in this stack: {names}. If one of these numbers was "
-                     "bought for it, declare it there instead (number=..., adopt=True).")
+        lines.append(
+            f"# Interrupted creates in this stack: {names}. If one of these numbers was "
+            "bought for it, declare it there instead (number=..., adopt=True)."
+        )
     lines += ["from pulumi_phonenumbers import PhoneNumber", ""]
     for owned in numbers:
         routing = owned.routing.model_dump(exclude_none=True)
-        args = [repr(_resource_name(report.vendor, owned.number, taken)),
-                f"vendor={report.vendor!r}", f"number={owned.number!r}", "adopt=True",
-                "release_on_delete=False"]
+        args = [
+            repr(_resource_name(report.vendor, owned.number, taken)),
+            f"vendor={report.vendor!r}",
+            f"number={owned.number!r}",
+            "adopt=True",
+            "release_on_delete=False",
+        ]
         if routing:
             args.append(f"routing={routing!r}")
         lines.append(f"PhoneNumber({', '.join(args)})")

@@ -5,6 +5,8 @@ Everything past this module handles numbers as E.164 strings (``+14155550123``).
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
@@ -85,6 +87,7 @@ def area_code(e164: str) -> str:
     return national[:length] if length > 0 else ""
 
 
+@functools.lru_cache(maxsize=4096)
 def locality(e164: str) -> str:
     """Place name from the ``phonenumbers`` geocoder, or ``""``."""
     from phonenumbers import geocoder  # ~300 ms of data: kept off the provider's start-up path

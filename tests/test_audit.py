@@ -33,26 +33,45 @@ URN = "urn:pulumi:dev::shop::pulumi-python:dynamic/phonenumbers:PhoneNumber::{}"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def export(path: Path, held: dict[str, str], vendor: str,
-           pending: dict[str, dict[str, Any]] | None = None) -> Path:
+def export(
+    path: Path, held: dict[str, str], vendor: str, pending: dict[str, dict[str, Any]] | None = None
+) -> Path:
     """A ``pulumi stack export`` file holding ``{name: number}`` (+ pending creates)."""
     resources: list[dict[str, Any]] = [
-        {"urn": "urn:pulumi:dev::shop::pulumi:pulumi:Stack::shop-dev", "custom": False,
-         "type": "pulumi:pulumi:Stack"},
+        {
+            "urn": "urn:pulumi:dev::shop::pulumi:pulumi:Stack::shop-dev",
+            "custom": False,
+            "type": "pulumi:pulumi:Stack",
+        },
     ]
     for name, number in held.items():
-        resources.append({
-            "urn": URN.format(name), "custom": True, "id": number, "type": PHONE_NUMBER_TYPE,
-            "inputs": {"vendor": vendor, "country": "US"},
-            "outputs": {"number": number, "vendor": vendor, "vendor_id": "x"},
-        })
-    deployment: dict[str, Any] = {"manifest": {"time": "2026-01-01T00:00:00Z"},
-                                  "resources": resources}
+        resources.append(
+            {
+                "urn": URN.format(name),
+                "custom": True,
+                "id": number,
+                "type": PHONE_NUMBER_TYPE,
+                "inputs": {"vendor": vendor, "country": "US"},
+                "outputs": {"number": number, "vendor": vendor, "vendor_id": "x"},
+            }
+        )
+    deployment: dict[str, Any] = {
+        "manifest": {"time": "2026-01-01T00:00:00Z"},
+        "resources": resources,
+    }
     if pending:
         deployment["pending_operations"] = [
-            {"resource": {"urn": URN.format(name), "custom": True, "type": PHONE_NUMBER_TYPE,
-                          "inputs": inputs}, "type": "creating"}
-            for name, inputs in pending.items()]
+            {
+                "resource": {
+                    "urn": URN.format(name),
+                    "custom": True,
+                    "type": PHONE_NUMBER_TYPE,
+                    "inputs": inputs,
+                },
+                "type": "creating",
+            }
+            for name, inputs in pending.items()
+        ]
     path.write_text(json.dumps({"version": 3, "deployment": deployment}))
     return path
 
@@ -79,8 +98,9 @@ def buy(vendor: Vendor, count: int, area_code: str = "415") -> list[str]:
 
 
 @pytest.fixture(scope="module", params=["sandbox", *emulated_vendors()])
-def shared_backend(request: pytest.FixtureRequest,
-                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+def shared_backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
     b = Backend.start(request.param, tmp_path_factory.mktemp(f"audit-{request.param}"))
     yield b
     b.stop()
@@ -100,15 +120,19 @@ def backend(shared_backend: Backend) -> Backend:
 def three(backend: Backend, tmp_path: Path) -> Iterator[tuple[list[str], Path]]:
     """Three owned numbers; the state holds the first two."""
     numbers = buy(backend.client(), 3)
-    yield numbers, export(tmp_path / "state.json", {"a": numbers[0], "b": numbers[1]},
-                          backend.vendor)
+    yield (
+        numbers,
+        export(tmp_path / "state.json", {"a": numbers[0], "b": numbers[1]}, backend.vendor),
+    )
 
 
-def test_audit_marks_the_number_state_does_not_hold(backend: Backend,
-                                                    three: tuple[list[str], Path]) -> None:
+def test_audit_marks_the_number_state_does_not_hold(
+    backend: Backend, three: tuple[list[str], Path]
+) -> None:
     numbers, state = three
-    code, out, err = run("audit", "--vendor", backend.vendor, "--state", str(state),
-                         *config_args(backend))
+    code, out, err = run(
+        "audit", "--vendor", backend.vendor, "--state", str(state), *config_args(backend)
+    )
     assert code == 1, err
     lines = {line.split()[0]: line for line in out.splitlines()[1:]}
     assert "managed by a" in lines[numbers[0]] and "managed by b" in lines[numbers[1]]
@@ -118,13 +142,15 @@ def test_audit_marks_the_number_state_does_not_hold(backend: Backend,
         assert secret not in out + err
 
 
-def test_audit_json_and_missing_numbers(backend: Backend, three: tuple[list[str], Path],
-                                        tmp_path: Path) -> None:
+def test_audit_json_and_missing_numbers(
+    backend: Backend, three: tuple[list[str], Path], tmp_path: Path
+) -> None:
     numbers, _ = three
     backend.release_out_of_band(numbers[1])
     state = export(tmp_path / "s2.json", {"a": numbers[0], "b": numbers[1]}, backend.vendor)
-    code, out, _ = run("audit", "--vendor", backend.vendor, "--state", str(state), "--json",
-                       *config_args(backend))
+    code, out, _ = run(
+        "audit", "--vendor", backend.vendor, "--state", str(state), "--json", *config_args(backend)
+    )
     report = json.loads(out)
     assert code == 1
     assert report["unmanaged"] == [numbers[2]]
@@ -136,8 +162,15 @@ def test_release_asks_first_and_releases_only_the_unmanaged(
     backend: Backend, three: tuple[list[str], Path]
 ) -> None:
     numbers, state = three
-    args = ["audit", "--vendor", backend.vendor, "--state", str(state), "--release",
-            *config_args(backend)]
+    args = [
+        "audit",
+        "--vendor",
+        backend.vendor,
+        "--state",
+        str(state),
+        "--release",
+        *config_args(backend),
+    ]
     code, out, _ = run(*args, stdin="no\n")
     assert code == 1 and "Type 'yes'" in out and "Nothing released" in out
     assert backend.owned_numbers() == set(numbers)
@@ -154,8 +187,9 @@ def test_release_asks_first_and_releases_only_the_unmanaged(
 
 def test_release_without_state_is_refused(backend: Backend) -> None:
     numbers = buy(backend.client(), 1)
-    code, _, err = run("audit", "--vendor", backend.vendor, "--release", "--yes",
-                       *config_args(backend))
+    code, _, err = run(
+        "audit", "--vendor", backend.vendor, "--release", "--yes", *config_args(backend)
+    )
     assert code == 2 and "--release needs --state" in err
     assert backend.owned_numbers() == set(numbers)
 
@@ -164,9 +198,16 @@ def test_adopt_program_brings_the_orphan_under_management(
     backend: Backend, three: tuple[list[str], Path], serialized_provider: str
 ) -> None:
     numbers, state = three
-    code, out, _ = run("audit", "--vendor", backend.vendor, "--state", str(state),
-                       "--adopt-program", *config_args(backend))
-    program = out[out.index("# Numbers the"):]
+    code, out, _ = run(
+        "audit",
+        "--vendor",
+        backend.vendor,
+        "--state",
+        str(state),
+        "--adopt-program",
+        *config_args(backend),
+    )
+    program = out[out.index("# Numbers the") :]
     compile(program, "adopt.py", "exec")  # valid Python
     assert f"number={numbers[2]!r}" in program and "adopt=True" in program
     assert numbers[0] not in program and numbers[1] not in program
@@ -175,16 +216,24 @@ def test_adopt_program_brings_the_orphan_under_management(
     name = program.split("PhoneNumber(")[-1].split(",")[0].strip("'\"")
     with ProviderProcess() as provider:
         provider.configure(backend.config)
-        checked = provider.check(URN.format(name), {}, {
-            "__provider": serialized_provider, "vendor": backend.vendor, "number": numbers[2],
-            "adopt": True})
+        checked = provider.check(
+            URN.format(name),
+            {},
+            {
+                "__provider": serialized_provider,
+                "vendor": backend.vendor,
+                "number": numbers[2],
+                "adopt": True,
+            },
+        )
         assert checked.failures == []
         id_, outs = provider.create(URN.format(name), checked.inputs)
     assert id_ == numbers[2] and outs["release_on_delete"] is False
     assert [e["op"] for e in backend.ledger()].count("buy") == 3
     adopted = export(state, {"a": numbers[0], "b": numbers[1], name: numbers[2]}, backend.vendor)
-    code, out, _ = run("audit", "--vendor", backend.vendor, "--state", str(adopted),
-                       *config_args(backend))
+    code, out, _ = run(
+        "audit", "--vendor", backend.vendor, "--state", str(adopted), *config_args(backend)
+    )
     assert code == 0 and "NOT IN STATE" not in out
 
 
@@ -192,24 +241,33 @@ def test_credentials_from_the_environment_and_the_console_script(
     backend: Backend, three: tuple[list[str], Path]
 ) -> None:
     numbers, state = three
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLIVO", "SINCH", "KROSAI",
-                                                                    "BOLNA", "SONDOS"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PLIVO", "SINCH", "KROSAI", "BOLNA", "SONDOS"))
+    }
     for key in CONFIG_KEYS:
         value = backend.config.get(f"{NAMESPACE}:{key.name}")
         if value and key.env:
             env[key.env] = value
     script = Path(sys.executable).with_name("pulumi-phonenumbers")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "pulumi_phonenumbers"]
-    done = subprocess.run([*command, "audit", "--vendor", backend.vendor, "--state", str(state),
-                           "--json"], capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [*command, "audit", "--vendor", backend.vendor, "--state", str(state), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout)["unmanaged"] == [numbers[2]]
     for secret in backend.secret_values():
         assert secret not in done.stdout + done.stderr
 
 
-def test_credentials_from_a_stack_config_file(backend: Backend, three: tuple[list[str], Path],
-                                              tmp_path: Path) -> None:
+def test_credentials_from_a_stack_config_file(
+    backend: Backend, three: tuple[list[str], Path], tmp_path: Path
+) -> None:
     numbers, state = three
     secret_names = {f"{NAMESPACE}:{k.name}" for k in CONFIG_KEYS if k.secret}
     yaml_lines = ["config:"]
@@ -218,26 +276,42 @@ def test_credentials_from_a_stack_config_file(backend: Backend, three: tuple[lis
     yaml_lines.append("  aws:region: us-east-1")
     config_file = tmp_path / "Pulumi.dev.yaml"
     config_file.write_text("\n".join(yaml_lines) + "\n")
-    code, out, err = run("audit", "--vendor", backend.vendor, "--state", str(state), "--json",
-                         f"--config-file={config_file}")
+    code, out, err = run(
+        "audit",
+        "--vendor",
+        backend.vendor,
+        "--state",
+        str(state),
+        "--json",
+        f"--config-file={config_file}",
+    )
     assert code == 1, err
     assert json.loads(out)["unmanaged"] == [numbers[2]]
 
     # `pulumi config --json --show-secrets` output works too
     as_json = {k: {"value": v, "secret": k in secret_names} for k, v in backend.config.items()}
     config_file.write_text(json.dumps(as_json))
-    code, out, _ = run("audit", "--vendor", backend.vendor, "--state", str(state), "--json",
-                       f"--config-file={config_file}")
+    code, out, _ = run(
+        "audit",
+        "--vendor",
+        backend.vendor,
+        "--state",
+        str(state),
+        "--json",
+        f"--config-file={config_file}",
+    )
     assert json.loads(out)["unmanaged"] == [numbers[2]]
 
 
-def test_bad_credentials_are_one_clear_error_without_the_secret(backend: Backend,
-                                                                tmp_path: Path) -> None:
+def test_bad_credentials_are_one_clear_error_without_the_secret(
+    backend: Backend, tmp_path: Path
+) -> None:
     if backend.vendor == "sandbox":
         pytest.skip("the sandbox needs no credentials")
     bad = {**backend.config, **backend.bad_credentials()}
-    code, out, err = run("audit", "--vendor", backend.vendor,
-                         *[f"--config={k}={v}" for k, v in bad.items()])
+    code, out, err = run(
+        "audit", "--vendor", backend.vendor, *[f"--config={k}={v}" for k, v in bad.items()]
+    )
     assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
     for value in [*backend.secret_values(), *backend.bad_credentials().values()]:
         assert value not in out + err
@@ -245,16 +319,30 @@ def test_bad_credentials_are_one_clear_error_without_the_secret(backend: Backend
 
 # -- files ------------------------------------------------------------------------------------
 def test_load_state_reads_exports_secrets_and_pending_creates(tmp_path: Path) -> None:
-    path = export(tmp_path / "s.json", {"a": "+14155550100"}, "plivo",
-                  pending={"b": {"vendor": "plivo", "country": "US"}})
+    path = export(
+        tmp_path / "s.json",
+        {"a": "+14155550100"},
+        "plivo",
+        pending={"b": {"vendor": "plivo", "country": "US"}},
+    )
     data = json.loads(path.read_text())
-    data["deployment"]["resources"].append({
-        "urn": URN.format("c"), "type": PHONE_NUMBER_TYPE, "id": "+14155550101",
-        "outputs": {"vendor": "plivo", "number": {
-            "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
-            "plaintext": '"+14155550101"'}}})
-    data["deployment"]["resources"].append({"urn": "urn:x", "type": "aws:s3/bucket:Bucket",
-                                            "id": "+14155550199", "outputs": {}})
+    data["deployment"]["resources"].append(
+        {
+            "urn": URN.format("c"),
+            "type": PHONE_NUMBER_TYPE,
+            "id": "+14155550101",
+            "outputs": {
+                "vendor": "plivo",
+                "number": {
+                    "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+                    "plaintext": '"+14155550101"',
+                },
+            },
+        }
+    )
+    data["deployment"]["resources"].append(
+        {"urn": "urn:x", "type": "aws:s3/bucket:Bucket", "id": "+14155550199", "outputs": {}}
+    )
     path.write_text(json.dumps(data))
     state = load_state(path)
     assert set(state.held_by("plivo")) == {"+14155550100", "+14155550101"}
@@ -277,17 +365,20 @@ def test_load_state_refuses_junk_by_name(tmp_path: Path, content: str) -> None:
 
 def test_encrypted_config_values_are_reported_not_used(tmp_path: Path) -> None:
     path = tmp_path / "Pulumi.dev.yaml"
-    path.write_text("config:\n  phonenumbers:plivoAuthId: MA123\n"
-                    "  phonenumbers:plivoAuthToken:\n    secure: v1:abc==\n")
+    path.write_text(
+        "config:\n  phonenumbers:plivoAuthId: MA123\n"
+        "  phonenumbers:plivoAuthToken:\n    secure: v1:abc==\n"
+    )
     config, encrypted = load_config_file(path)
     assert config == {"plivoAuthId": "MA123"} and encrypted == ["phonenumbers:plivoAuthToken"]
-    code, _, err = run("audit", "--vendor", "plivo", f"--config-file={path}",
-                       "--config=nonsense=1")
+    code, _, err = run("audit", "--vendor", "plivo", f"--config-file={path}", "--config=nonsense=1")
     assert code == 2 and "encrypted" in err and "'nonsense'" in err
 
 
 # -- crash recovery -----------------------------------------------------------------------------
-def _purchase_rule(backend: Backend, provider: ProviderProcess, inputs: dict[str, Any]) -> dict[str, Any]:
+def _purchase_rule(
+    backend: Backend, provider: ProviderProcess, inputs: dict[str, Any]
+) -> dict[str, Any]:
     """The fault rule matching this vendor's purchase request (found by watching a create)."""
     assert backend.emulator is not None
     server, seen = backend.emulator.server, []
@@ -308,8 +399,12 @@ def _purchase_rule(backend: Backend, provider: ProviderProcess, inputs: dict[str
         server.app = app
     backend.control("POST", "reset")
     method, path = seen[0]
-    return {"method": method, "path": "^" + "/".join(
-        "[^/]+" if any(c.isdigit() for c in s) else s for s in path.split("/")) + "$"}
+    return {
+        "method": method,
+        "path": "^"
+        + "/".join("[^/]+" if any(c.isdigit() for c in s) else s for s in path.split("/"))
+        + "$",
+    }
 
 
 @pytest.mark.parametrize("vendor", emulated_vendors())
@@ -320,9 +415,16 @@ def test_provider_killed_after_the_purchase_leaves_an_orphan_audit_fixes(
     try:
         provider = ProviderProcess()
         provider.configure({**backend.config, f"{NAMESPACE}:timeoutSeconds": "60"})
-        inputs = provider.check(URN.format("main"), {}, {
-            "__provider": serialized_provider, "vendor": vendor, "country": "US",
-            "area_code": "415"}).inputs
+        inputs = provider.check(
+            URN.format("main"),
+            {},
+            {
+                "__provider": serialized_provider,
+                "vendor": vendor,
+                "country": "US",
+                "area_code": "415",
+            },
+        ).inputs
         rule = _purchase_rule(backend, provider, inputs)
         kept = buy(backend.client(), 1, area_code="212")  # a number the stack does hold
         backend.faults(rules=[{**rule, "after_commit": True, "slow_ms": 8000, "times": 1}])
@@ -347,15 +449,34 @@ def test_provider_killed_after_the_purchase_leaves_an_orphan_audit_fixes(
         (orphan,) = backend.owned_numbers() - set(kept)
 
         # the state Pulumi leaves: the held number, and the create it had started
-        state = export(tmp_path / "crashed.json", {"other": kept[0]}, vendor,
-                       pending={"main": {"vendor": vendor, "country": "US", "area_code": "415"}})
-        code, out, _ = run("audit", "--vendor", vendor, "--state", str(state),
-                           "--adopt-program", *config_args(backend))
+        state = export(
+            tmp_path / "crashed.json",
+            {"other": kept[0]},
+            vendor,
+            pending={"main": {"vendor": vendor, "country": "US", "area_code": "415"}},
+        )
+        code, out, _ = run(
+            "audit",
+            "--vendor",
+            vendor,
+            "--state",
+            str(state),
+            "--adopt-program",
+            *config_args(backend),
+        )
         assert code == 1 and f"{orphan}" in out and "NOT IN STATE" in out
         assert "the create of main was interrupted" in out and "'main'" in out
 
-        code, out, _ = run("audit", "--vendor", vendor, "--state", str(state), "--release",
-                           "--yes", *config_args(backend))
+        code, out, _ = run(
+            "audit",
+            "--vendor",
+            vendor,
+            "--state",
+            str(state),
+            "--release",
+            "--yes",
+            *config_args(backend),
+        )
         assert code == 0 and f"released {orphan}" in out
         assert backend.owned_numbers() == set(kept)
         buys = [e["number"] for e in backend.ledger() if e["op"] == "buy"]

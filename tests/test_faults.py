@@ -31,8 +31,7 @@ class ProbeFace(Face):
     vendor = "probe"
 
     def routes(self) -> list[tuple[str, str, Handler]]:
-        return [("POST", r"/numbers/(?P<number>\+\d+)", self.buy),
-                ("GET", r"/numbers", self.list)]
+        return [("POST", r"/numbers/(?P<number>\+\d+)", self.buy), ("GET", r"/numbers", self.list)]
 
     def buy(self, request: Request, number: str) -> Response:
         record = self.store.buy(number, vendor="probe", vendor_id=f"id{number}")
@@ -54,13 +53,15 @@ class Probe:
     def __init__(self, path: Path) -> None:
         self.store = Store(path)
         self.app = EmulatorApp(ProbeFace(self.store))
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True,
-                                  request_handler=_QuietHandler)
-        self.server.daemon_threads = True
+        self.server = make_server(
+            "127.0.0.1", 0, self.app, threaded=True, request_handler=_QuietHandler
+        )
+        self.server.daemon_threads = True  # type: ignore[attr-defined]
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.numbers = [i.number for i in self.store.search(country="US", area_code="415",
-                                                             limit=5)[0]]
+        self.numbers = [
+            i.number for i in self.store.search(country="US", area_code="415", limit=5)[0]
+        ]
 
     def faults(self, **body: Any) -> httpx.Response:
         return httpx.post(f"{self.url}/_emulator/faults", json=body, timeout=5)
@@ -89,8 +90,11 @@ def probe(probe_server: Probe) -> Probe:
 @pytest.mark.parametrize("status", [429, 500, 503])
 def test_status_rule_answers_in_the_face_shape_and_does_not_act(probe: Probe, status: int) -> None:
     number = probe.numbers[0]
-    probe.faults(rules=[{"method": "POST", "path": "^/numbers/", "status": status,
-                         "retry_after": 2, "times": 1}])
+    probe.faults(
+        rules=[
+            {"method": "POST", "path": "^/numbers/", "status": status, "retry_after": 2, "times": 1}
+        ]
+    )
     response = probe.buy(number)
     assert response.status_code == status
     assert response.json() == {"problem": response.json()["problem"], "status": status}
@@ -198,15 +202,30 @@ def test_reset_waits_for_in_flight_slow_requests(probe: Probe) -> None:
     assert probe.owned() == set() and probe.store.ledger() == []  # nothing committed late
 
 
-@pytest.mark.parametrize("body", [
-    [], {"rules": {}}, {"rules": [{"bogus": 1}]}, {"rules": [{"status": 200}]},
-    {"rules": [{"status": "503"}]}, {"rules": [{"status": True}]}, {"rules": [{"path": "("}]},
-    {"rules": [{"method": 5, "status": 500}]}, {"rules": [{"times": -1, "status": 500}]},
-    {"rules": [{"times": True, "status": 500}]}, {"rules": [{"reset": "yes"}]},
-    {"rules": [{"reset": True, "status": 500}]}, {"rules": [{"method": "GET"}]},
-    {"rules": [{"slow_ms": -5}]}, {"rules": [{"status": 503, "retry_after": -1}]},
-    {"latency_ms": -1}, {"latency_ms": "fast"}, {"latency_ms": True}, {"other": 1},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {"rules": {}},
+        {"rules": [{"bogus": 1}]},
+        {"rules": [{"status": 200}]},
+        {"rules": [{"status": "503"}]},
+        {"rules": [{"status": True}]},
+        {"rules": [{"path": "("}]},
+        {"rules": [{"method": 5, "status": 500}]},
+        {"rules": [{"times": -1, "status": 500}]},
+        {"rules": [{"times": True, "status": 500}]},
+        {"rules": [{"reset": "yes"}]},
+        {"rules": [{"reset": True, "status": 500}]},
+        {"rules": [{"method": "GET"}]},
+        {"rules": [{"slow_ms": -5}]},
+        {"rules": [{"status": 503, "retry_after": -1}]},
+        {"latency_ms": -1},
+        {"latency_ms": "fast"},
+        {"latency_ms": True},
+        {"other": 1},
+    ],
+)
 def test_junk_fault_bodies_are_refused_by_name(probe: Probe, body: Any) -> None:
     response = httpx.post(f"{probe.url}/_emulator/faults", json=body, timeout=5)
     assert response.status_code == 400
@@ -222,8 +241,9 @@ def _shape(value: Any) -> Any:
 
 
 @pytest.fixture(scope="module", params=emulated_vendors())
-def emulator_server(request: pytest.FixtureRequest,
-                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+def emulator_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
     backend = Backend.start(request.param, tmp_path_factory.mktemp(request.param))
     yield backend
     backend.stop()
@@ -248,9 +268,13 @@ def test_vendor_faults_come_back_in_the_vendor_error_shape(emulator: Backend, st
 
 def test_vendor_client_rides_through_transient_faults(emulator: Backend) -> None:
     client = emulator.client()
-    emulator.faults(rules=[{"method": "GET", "status": 503, "times": 1},
-                           {"method": "GET", "reset": True, "times": 1},
-                           {"method": "GET", "status": 429, "retry_after": 0, "times": 1}])
+    emulator.faults(
+        rules=[
+            {"method": "GET", "status": 503, "times": 1},
+            {"method": "GET", "reset": True, "times": 1},
+            {"method": "GET", "status": 429, "retry_after": 0, "times": 1},
+        ]
+    )
     assert list(client.list_owned()) == []
     assert httpx.get(f"{emulator.url}/_emulator/faults").json()["rules"][2]["times"] == 0
 

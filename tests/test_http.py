@@ -62,23 +62,51 @@ def _mapper(response: httpx.Response) -> Any:
     return default_error("acme", response, response.json().get("error", ""))
 
 
-def client(script: Callable[[httpx.Request], httpx.Response], policy: RetryPolicy = FAST,
-           timeout: float = 5.0) -> HttpClient:
-    return HttpClient("acme", "https://api.acme.test/v1/Account/" + SECRET, error_mapper=_mapper,
-                      timeout=timeout, secrets=[SECRET], policy=policy,
-                      transport=httpx.MockTransport(script))
+def client(
+    script: Callable[[httpx.Request], httpx.Response],
+    policy: RetryPolicy = FAST,
+    timeout: float = 5.0,
+) -> HttpClient:
+    return HttpClient(
+        "acme",
+        "https://api.acme.test/v1/Account/" + SECRET,
+        error_mapper=_mapper,
+        timeout=timeout,
+        secrets=[SECRET],
+        policy=policy,
+        transport=httpx.MockTransport(script),
+    )
 
 
 def call(c: HttpClient, kind: Kind, **kw: Any) -> httpx.Response:
-    return c.request("POST" if kind == "purchase" else "GET", "/Number/", kind=kind,
-                     what="buy +14155550100" if kind == "purchase" else "list numbers", **kw)
+    return c.request(
+        "POST" if kind == "purchase" else "GET",
+        "/Number/",
+        kind=kind,
+        what="buy +14155550100" if kind == "purchase" else "list numbers",
+        **kw,
+    )
 
 
 # -- which failures are retried, per kind -------------------------------------------------
 @pytest.mark.parametrize("kind", ["read", "write", "release"])
-@pytest.mark.parametrize("fault", [500, 502, 503, 504, 408, 429, httpx.ConnectError,
-                                   httpx.ConnectTimeout, httpx.ReadTimeout,
-                                   httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        500,
+        502,
+        503,
+        504,
+        408,
+        429,
+        httpx.ConnectError,
+        httpx.ConnectTimeout,
+        httpx.ReadTimeout,
+        httpx.RemoteProtocolError,
+        httpx.ReadError,
+        httpx.WriteError,
+    ],
+)
 def test_idempotent_operations_are_retried(kind: Kind, fault: Step) -> None:
     script = Script(fault, fault, 200)
     response = call(client(script), kind)
@@ -86,18 +114,28 @@ def test_idempotent_operations_are_retried(kind: Kind, fault: Step) -> None:
     assert len(script.requests) == 3
 
 
-@pytest.mark.parametrize("fault", [429, httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout])
+@pytest.mark.parametrize(
+    "fault", [429, httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout]
+)
 def test_purchase_retried_only_when_the_vendor_never_acted(fault: Step) -> None:
     script = Script(fault, 201)
     assert call(client(script), "purchase").status_code == 201
     assert len(script.requests) == 2
 
 
-@pytest.mark.parametrize(("fault", "error"), [
-    (500, ServerError), (502, ServerError), (503, ServerError), (504, ServerError),
-    (httpx.ReadTimeout, TimeoutError_), (httpx.WriteTimeout, TimeoutError_),
-    (httpx.RemoteProtocolError, TransportError), (httpx.ReadError, TransportError),
-])
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (500, ServerError),
+        (502, ServerError),
+        (503, ServerError),
+        (504, ServerError),
+        (httpx.ReadTimeout, TimeoutError_),
+        (httpx.WriteTimeout, TimeoutError_),
+        (httpx.RemoteProtocolError, TransportError),
+        (httpx.ReadError, TransportError),
+    ],
+)
 def test_ambiguous_purchase_failure_is_raised_at_once(fault: Step, error: type[Exception]) -> None:
     script = Script(fault, 201)
     with pytest.raises(error) as info:
@@ -235,24 +273,36 @@ def test_a_broken_error_mapper_keeps_the_status() -> None:
     def bad_mapper(response: httpx.Response) -> Any:
         raise KeyError("no such field")
 
-    c = HttpClient("acme", "https://api.acme.test", error_mapper=bad_mapper, policy=FAST,
-                   transport=httpx.MockTransport(Script(402)))
+    c = HttpClient(
+        "acme",
+        "https://api.acme.test",
+        error_mapper=bad_mapper,
+        policy=FAST,
+        transport=httpx.MockTransport(Script(402)),
+    )
     with pytest.raises(Exception) as info:
         c.request("GET", "/x", kind="read", what="read x")
     assert "HTTP 402" in str(info.value)
 
 
-def test_secrets_are_redacted_from_messages_and_library_logs(caplog: pytest.LogCaptureFixture) -> None:
+def test_secrets_are_redacted_from_messages_and_library_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     def leaky_mapper(response: httpx.Response) -> Any:
         return default_error("acme", response, f"bad token {SECRET}")
 
     script = Script(503)
-    c = HttpClient("acme", "https://api.acme.test/v1/Account/" + SECRET, error_mapper=leaky_mapper,
-                   secrets=[SECRET], policy=FAST, transport=httpx.MockTransport(script),
-                   headers={"Authorization": f"Bearer {SECRET}"})
-    with caplog.at_level(logging.DEBUG):
-        with pytest.raises(ServerError) as info:
-            c.request("GET", f"/Number/?key={SECRET}", kind="read", what=f"list with {SECRET}")
+    c = HttpClient(
+        "acme",
+        "https://api.acme.test/v1/Account/" + SECRET,
+        error_mapper=leaky_mapper,
+        secrets=[SECRET],
+        policy=FAST,
+        transport=httpx.MockTransport(script),
+        headers={"Authorization": f"Bearer {SECRET}"},
+    )
+    with caplog.at_level(logging.DEBUG), pytest.raises(ServerError) as info:
+        c.request("GET", f"/Number/?key={SECRET}", kind="read", what=f"list with {SECRET}")
     assert script.requests[0].headers["Authorization"].endswith(SECRET)  # it was sent...
     assert SECRET not in str(info.value) and "***" in str(info.value)  # ...but never shown
     assert "retrying" in caplog.text and "api.acme.test" in caplog.text

@@ -29,12 +29,25 @@ from typing import Any
 __all__ = ["FaultRule", "Faults"]
 
 _TYPES: dict[str, tuple[type, ...]] = {
-    "method": (str,), "path": (str,), "status": (int,), "retry_after": (int, float),
-    "times": (int,), "reset": (bool,), "after_commit": (bool,), "slow_ms": (int,),
+    "method": (str,),
+    "path": (str,),
+    "status": (int,),
+    "retry_after": (int, float),
+    "times": (int,),
+    "reset": (bool,),
+    "after_commit": (bool,),
+    "slow_ms": (int,),
 }
-_TYPE_NAMES = {"method": "a string", "path": "a regex string", "status": "an integer",
-               "retry_after": "a number of seconds", "times": "an integer", "reset": "true/false",
-               "after_commit": "true/false", "slow_ms": "an integer"}
+_TYPE_NAMES = {
+    "method": "a string",
+    "path": "a regex string",
+    "status": "an integer",
+    "retry_after": "a number of seconds",
+    "times": "an integer",
+    "reset": "true/false",
+    "after_commit": "true/false",
+    "slow_ms": "an integer",
+}
 
 
 @dataclass
@@ -57,12 +70,14 @@ class FaultRule:
             raise ValueError("a rule must be an object")
         unknown = set(raw) - set(cls.__dataclass_fields__)
         if unknown:
-            raise ValueError(f"unknown rule keys: {sorted(unknown)}; known: "
-                             f"{sorted(cls.__dataclass_fields__)}")
+            raise ValueError(
+                f"unknown rule keys: {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}"
+            )
         for key, types in _TYPES.items():
             value = raw.get(key)
-            if value is not None and (isinstance(value, bool) != (types == (bool,))
-                                      or not isinstance(value, types)):
+            if value is not None and (
+                isinstance(value, bool) != (types == (bool,)) or not isinstance(value, types)
+            ):
                 raise ValueError(f"{key} must be {_TYPE_NAMES[key]}, got {value!r}")
         rule = cls(**raw)
         if rule.path is not None:
@@ -110,8 +125,11 @@ class Faults:
         if not isinstance(raw_rules, list):
             raise ValueError("rules must be a list")
         latency = body.get("latency_ms", self.latency_ms)
-        if isinstance(latency, bool) or not isinstance(latency, int | float) \
-                or not 0 <= latency <= 600_000:
+        if (
+            isinstance(latency, bool)
+            or not isinstance(latency, int | float)
+            or not 0 <= latency <= 600_000
+        ):
             raise ValueError("latency_ms must be a number of milliseconds (0-600000)")
         rules = [FaultRule.parse(r) for r in raw_rules]
         with self._lock:

@@ -15,6 +15,7 @@ Control API (same for every vendor)::
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import socket
 import threading
@@ -59,10 +60,8 @@ def _drop(environ: dict[str, Any]) -> Response:
     sock = environ.get("werkzeug.socket")
     if not isinstance(sock, socket.socket):
         raise ConnectionAbortedError("fault injection dropped the connection")
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     return Response(b"", status=502)
 
 
@@ -175,7 +174,7 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
-    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_error(self, format: str, *args: Any) -> None:
         pass
 
 

@@ -1,0 +1,275 @@
+"""Property-based tests of check(): any input gets failures or success, never an exception.
+
+``inputs.validate`` and ``PhoneNumberProvider.check`` are driven in-process with many
+examples; a smaller sample goes through the real gRPC Check (where unknowns arrive as
+``pulumi.output.Unknown``). Then, per vendor, the named failures a preview must show.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pulumi.dynamic.dynamic import serialize_provider
+
+from pulumi_phonenumbers import inputs
+from pulumi_phonenumbers.models import CAPABILITIES
+from pulumi_phonenumbers.provider import PhoneNumberProvider
+from pulumi_phonenumbers.testing import ProviderError, ProviderProcess
+from pulumi_phonenumbers.testing.backends import emulated_vendors
+from pulumi_phonenumbers.vendors import REGISTRY, vendor_class
+
+URN = "urn:pulumi:dev::phonenumbers-test::pulumi-python:dynamic/phonenumbers:PhoneNumber::{}"
+VENDORS = ["sandbox", *emulated_vendors()]
+INFOS = {name: vendor_class(name).info for name in VENDORS}
+OPTION_KEYS = sorted({k for info in INFOS.values() for k in info.options})
+#: the provider's catch-all reason: seeing it means validation itself crashed
+CRASHED = "invalid inputs:"
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats()
+    | st.text(max_size=25)
+    | st.just(inputs.UNKNOWN)
+)
+
+
+def junk(keys: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[Any]:
+    """Nested junk: scalars in lists and objects."""
+    key_strategy = keys if keys is not None else st.text(max_size=8)
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(key_strategy, inner, max_size=4)
+        ),
+        max_leaves=8,
+    )
+
+
+PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
+    "vendor": st.sampled_from([*REGISTRY, "PLIVO", " sinch ", "nope", ""]),
+    "country": st.sampled_from(["US", "us", "GB", "DE", "IN", "XX", "USA", "", "1", "JP"]),
+    "number": st.sampled_from(
+        [
+            "+14155550100",
+            "+14152014288",
+            "4155550100",
+            "+1999",
+            "+44 20 7946 0958",
+            "+4915123456789",
+            "abc",
+            "",
+            "+",
+            "+1 (415) 555-0100",
+            "0",
+        ]
+    ),
+    "number_type": st.sampled_from(
+        ["local", "mobile", "toll_free", "fixed", "national", "satellite", "LOCAL", ""]
+    ),
+    "area_code": st.sampled_from(["415", "212", "4", "123456", "abc", "", "0"])
+    | st.text(max_size=6),
+    "contains": st.sampled_from(["555", "0000", "x1", ""]) | st.text(max_size=16),
+    "capabilities": st.lists(
+        st.sampled_from([*CAPABILITIES, "fax", "VOICE", inputs.UNKNOWN]), max_size=4
+    ),
+    "max_monthly_cost": st.floats()
+    | st.integers(-5, 10**9)
+    | st.sampled_from(["1.5", "nan", "inf", "-1", "abc", True, 0, 1e308]),
+    "adopt": st.booleans() | st.sampled_from(["true", 1, inputs.UNKNOWN]),
+    "release_on_delete": st.booleans() | st.sampled_from(["no", 0, inputs.UNKNOWN]),
+    "routing": st.dictionaries(
+        st.sampled_from([*inputs.ROUTING_KEYS, "bogus"]),
+        scalars | st.sampled_from(["app-1", "12345678", "a b"]),
+        max_size=4,
+    ),
+    "vendor_options": st.dictionaries(
+        st.sampled_from([*OPTION_KEYS, "bogus"]), scalars, max_size=3
+    ),
+}
+
+
+@st.composite
+def news(draw: st.DrawFn, *, str_keys: bool = False) -> dict[str, Any]:
+    """An input bag: known keys with plausible or junk values, sometimes unknown keys."""
+    bag: dict[str, Any] = {}
+    for key in inputs.INPUT_KEYS:
+        choice = draw(st.integers(0, 9))
+        if choice < 5:
+            continue
+        bag[key] = draw(PLAUSIBLE[key]) if choice < 8 else draw(junk())
+        if choice == 9:
+            bag[key] = inputs.UNKNOWN
+    if draw(st.integers(0, 4)) == 0:
+        bag[draw(st.text(min_size=1, max_size=8))] = draw(junk())
+    return bag
+
+
+def _json_safe(value: Any) -> bool:
+    """True when ``value`` survives gRPC's Struct (finite numbers that fit a double)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return abs(value) < 2**53
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_safe(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_json_safe(v) for v in value)
+    return True
+
+
+FAST = settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@FAST
+@given(news())
+def test_validate_never_raises_and_names_every_failure(bag: dict[str, Any]) -> None:
+    out, failures = inputs.validate(bag, "sandbox", INFOS)
+    assert isinstance(out, dict)
+    for prop, reason in failures:
+        assert isinstance(prop, str) and isinstance(reason, str) and reason.strip()
+        root = prop.split(".")[0]
+        assert prop in bag or root in inputs.INPUT_KEYS or prop == ""
+
+
+@FAST
+@given(news())
+def test_normalisation_is_idempotent(bag: dict[str, Any]) -> None:
+    out, failures = inputs.validate(bag, "sandbox", INFOS)
+    if not failures:
+        again, more = inputs.validate(out, "sandbox", INFOS)
+        assert more == [] and again == out
+
+
+@given(st.one_of(junk(), st.lists(junk())))
+@settings(max_examples=100, deadline=None, derandomize=True)
+def test_validate_survives_a_bag_that_is_not_an_object(value: Any) -> None:
+    out, failures = inputs.validate(value, "sandbox", INFOS)
+    if not isinstance(value, dict):
+        assert out == {} and failures
+
+
+@FAST
+@given(news())
+def test_provider_check_answers_failures_or_success(bag: dict[str, Any]) -> None:
+    result = PhoneNumberProvider().check({}, bag)
+    reasons = [f.reason for f in result.failures or []]
+    assert all(isinstance(r, str) and r for r in reasons)
+    assert not [r for r in reasons if r.startswith(CRASHED)], reasons
+    if not reasons:  # a clean check is a fixed point: no perpetual diff at preview
+        again = PhoneNumberProvider().check({}, dict(result.inputs))
+        assert not again.failures and dict(again.inputs) == dict(result.inputs)
+
+
+# -- through the real gRPC Check ----------------------------------------------------------
+@pytest.fixture(scope="module")
+def grpc_provider() -> Iterator[tuple[ProviderProcess, str]]:
+    with ProviderProcess() as process:
+        process.configure({"phonenumbers:vendor": "sandbox"})
+        yield process, str(serialize_provider(PhoneNumberProvider()))
+
+
+def test_grpc_check_answers_junk_with_failures_or_success(
+    grpc_provider: tuple[ProviderProcess, str],
+) -> None:
+    process, serialized = grpc_provider
+
+    @settings(
+        max_examples=40,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(news().filter(_json_safe))
+    def probe(bag: dict[str, Any]) -> None:
+        try:
+            outcome = process.check(URN.format("fuzz"), {}, {"__provider": serialized, **bag})
+        except ProviderError as exc:  # pragma: no cover - the failure we look for
+            pytest.fail(f"Check raised for {bag!r}: {exc.last_line}")
+        assert all(reason and not reason.startswith(CRASHED) for _, reason in outcome.failures)
+
+    probe()
+
+
+# -- per vendor: every bad input is a named failure at preview ---------------------------------
+def _failures(process: ProviderProcess, serialized: str, **bag: Any) -> dict[str, str]:
+    outcome = process.check(URN.format("bad"), {}, {"__provider": serialized, **bag})
+    return dict(outcome.failures)
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_unsupported_values_are_named_failures(
+    grpc_provider: tuple[ProviderProcess, str], vendor: str
+) -> None:
+    process, ser = grpc_provider
+    info = INFOS[vendor]
+    base = {"vendor": vendor, "country": "US"}
+    if info.countries:
+        country = next(c for c in ("JP", "ZA", "MX", "SE") if c not in info.countries)
+        reason = _failures(process, ser, vendor=vendor, country=country)["country"]
+        assert vendor in reason and country in reason
+    reason = _failures(process, ser, **base, number_type="satellite")["number_type"]
+    assert "satellite" in reason and "local" in reason
+    for cap in [c for c in CAPABILITIES if c not in info.capabilities] + ["fax"]:
+        reason = _failures(process, ser, **base, capabilities=[cap])["capabilities"]
+        assert repr(cap) in reason
+    reason = _failures(process, ser, **base, vendor_options={"bogus": 1})["vendor_options.bogus"]
+    assert "bogus" in reason and vendor in reason
+    for field in sorted(
+        {"voice_target", "sms_target", "label", "inbound", "outbound"} - set(info.routing_fields)
+    ):
+        value: Any = True if field in ("inbound", "outbound") else "x-1"
+        failures = _failures(process, ser, **base, routing={field: value})
+        assert f"cannot honour routing.{field}" in failures[f"routing.{field}"]
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+@pytest.mark.parametrize("number", ["+1999", "12", "+44 20", "not a number", "+99912345678"])
+def test_malformed_numbers_are_named_failures(
+    grpc_provider: tuple[ProviderProcess, str], vendor: str, number: str
+) -> None:
+    process, ser = grpc_provider
+    assert "E.164" in _failures(process, ser, vendor=vendor, number=number)["number"]
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+@pytest.mark.parametrize("cost", [-1, 0, -0.01, 1e9, 10_000.01, "NaN", "cheap", True])
+def test_bad_max_monthly_cost_is_a_named_failure(
+    grpc_provider: tuple[ProviderProcess, str], vendor: str, cost: Any
+) -> None:
+    process, ser = grpc_provider
+    reason = _failures(process, ser, vendor=vendor, country="US", max_monthly_cost=cost)[
+        "max_monthly_cost"
+    ]
+    assert "max_monthly_cost must be" in reason
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+@pytest.mark.parametrize(
+    "field",
+    [
+        "country",
+        "number_type",
+        "area_code",
+        "capabilities",
+        "max_monthly_cost",
+        "routing",
+        "vendor_options",
+        "vendor",
+    ],
+)
+def test_an_unknown_value_at_preview_is_never_a_failure_of_its_own(
+    grpc_provider: tuple[ProviderProcess, str], vendor: str, field: str
+) -> None:
+    process, ser = grpc_provider
+    bag: dict[str, Any] = {"vendor": vendor, "country": "US", "area_code": "415"}
+    bag[field] = inputs.UNKNOWN
+    assert _failures(process, ser, **bag) == {}
