@@ -33,6 +33,7 @@ __all__ = [
     "URN",
     "Harness",
     "calls_per_create",
+    "cpu_seconds",
     "emulated",
     "machine",
     "median",
@@ -85,6 +86,15 @@ def short_error(exc: BaseException) -> str:
 def median(values: list[float]) -> float:
     """Median (0.0 for no values)."""
     return statistics.median(values) if values else 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a live process has used (0.0 when unknown)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def peak_rss_kb(pid: int) -> int:

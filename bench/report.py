@@ -82,7 +82,7 @@ def _latency(results: list[dict[str, Any]]) -> list[str]:
     notes: list[str] = []
     for r in results:
         if r.get("error"):
-            rows.append([r["vendor"], "(crashed)", "", "", "", "", "FAIL"])
+            rows.append([r["vendor"], "(crashed)", "", "", "", "", "", "", "FAIL"])
             notes.append(f"   {r['vendor']}: {r['error']}")
             continue
         for op in ("create", "delete"):
@@ -95,6 +95,8 @@ def _latency(results: list[dict[str, Any]]) -> list[str]:
                     f"{m['floor_seconds']:.2f}",
                     f"{m['ratio']:.2f}",
                     f"{m['calls_per_op']:.2f}",
+                    f"{m.get('provider_cpu_ms', 0):.1f}",
+                    f"{m.get('emulator_cpu_ms', 0):.1f}",
                     _verdict(m["passed"]),
                 ]
             )
@@ -107,9 +109,19 @@ def _latency(results: list[dict[str, Any]]) -> list[str]:
             failed = r["create"].get("failed", 0)
             notes.append(f"   {r['vendor']}: {failed} create(s) failed, e.g. {error}")
     table = _table(
-        ["vendor", "op", "seconds", "floor s", "x ideal (<=1.20)", "calls/op", "result"],
+        [
+            "vendor",
+            "op",
+            "seconds",
+            "floor s",
+            "x ideal (<=1.20)",
+            "calls/op",
+            "provider CPU ms/op",
+            "emulator+driver CPU ms/op",
+            "result",
+        ],
         rows,
-        {2, 3, 4, 5},
+        {2, 3, 4, 5, 6, 7},
     )
     return [head, *table, *notes]
 

@@ -42,6 +42,13 @@ def normalize(text: str, region: str | None = None) -> str:
     """
     if not isinstance(text, str) or not text.strip():
         raise InvalidNumber("a phone number must be a non-empty string")
+    return _normalize(text, region)
+
+
+# Vendor clients parse every search result at the edge, and consecutive searches with the
+# same criteria return mostly the same numbers: the pure helpers below are memoised.
+@functools.lru_cache(maxsize=4096)
+def _normalize(text: str, region: str | None) -> str:
     raw = text.strip()
     if region is None and raw[0].isdigit():
         raw = "+" + raw
@@ -67,18 +74,21 @@ def digits(e164: str) -> str:
     return e164.lstrip("+")
 
 
+@functools.lru_cache(maxsize=4096)
 def country_of(e164: str) -> str:
     """ISO 3166-1 alpha-2 region of a valid E.164 number (``"US"``)."""
     region = phonenumbers.region_code_for_number(phonenumbers.parse(e164))
     return str(region or "")
 
 
+@functools.lru_cache(maxsize=4096)
 def number_type_of(e164: str) -> str:
     """Vendor-neutral type (``local``, ``mobile``, ``toll_free``) by numbering plan."""
     kind = phonenumbers.number_type(phonenumbers.parse(e164))
     return _TYPE_NAMES.get(kind, "local")
 
 
+@functools.lru_cache(maxsize=4096)
 def area_code(e164: str) -> str:
     """The national destination code (US/CA: the 3-digit area code), or ``""``."""
     parsed = phonenumbers.parse(e164)
@@ -95,6 +105,7 @@ def locality(e164: str) -> str:
     return str(geocoder.description_for_number(phonenumbers.parse(e164), "en"))
 
 
+@functools.lru_cache(maxsize=4096)
 def country_code(e164: str) -> int:
     """The calling code (``1`` for NANP)."""
     return int(phonenumbers.parse(e164).country_code or 0)

@@ -292,3 +292,15 @@ def test_vendor_lost_purchase_response_leaves_the_number_owned(emulator: Backend
     assert info.value.sent is True
     owned = client.get(candidate.number)
     assert owned is not None and emulator.owned_numbers() == {candidate.number}
+
+
+def test_vendor_client_honours_timeout_seconds(emulator: Backend) -> None:
+    from pulumi_phonenumbers.errors import TimeoutError_
+
+    client = emulator.client({"phonenumbers:timeoutSeconds": "0.3"})
+    emulator.faults(rules=[{"method": "GET", "slow_ms": 1500}])
+    started = time.monotonic()
+    with pytest.raises(TimeoutError_) as info:
+        list(client.list_owned())
+    assert time.monotonic() - started < 1.4 + 4 * 0.3  # every attempt gave up at 0.3 s
+    assert "no answer within 0.3s" in str(info.value)

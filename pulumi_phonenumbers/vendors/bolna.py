@@ -1,7 +1,8 @@
 """Bolna: numbers bought through Bolna (Twilio in the US, Plivo or Vobiz in India), routed
 to a Bolna voice agent.
 
-Wire reference: ``vendor-apis.md`` §3. Bearer auth; every list is a bare JSON array.
+Wire reference: ``vendor-apis.md`` §3 (wire models in :mod:`._bolna_wire`). Bearer auth;
+every list is a bare JSON array.
 
 Quirks this client absorbs:
 
@@ -21,26 +22,23 @@ Quirks this client absorbs:
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator, Mapping
-from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
-
-import httpx
-from pydantic import BaseModel, ConfigDict
-from pydantic import ValidationError as _PydanticError
+from typing import Any
 
 from .. import e164
-from .._http import HttpClient, default_error
+from .._http import HttpClient
 from ..config import Settings
-from ..errors import NotAvailable, NotFound, ServerError, ValidationError, VendorError
+from ..errors import NotFound, ValidationError
 from ..inputs import is_unknown
-from ..models import AvailableNumber, Money, NumberQuery, OwnedNumber, Routing, SearchPage
+from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
+from . import _bolna_wire as wire
+from ._bolna_wire import canonical_id
+from ._shared import json_or_none, parse
 from .base import Vendor, VendorInfo
 
 __all__ = ["PROVIDERS", "BolnaVendor", "canonical_id"]
 
-_NAME = "bolna"
+_NAME = wire.VENDOR
 #: Telephony providers Bolna buys from, and which countries each one serves.
 PROVIDERS: Mapping[str, frozenset[str]] = {
     "twilio": frozenset({"US"}),
@@ -49,164 +47,11 @@ PROVIDERS: Mapping[str, frozenset[str]] = {
 }
 _DEFAULT_PROVIDER = {"US": "twilio", "IN": "plivo"}
 _UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-_AMOUNT = re.compile(r"[-+]?\d+(?:\.\d+)?")
-_VOICE = ("voice",)
-
-
-def canonical_id(raw: str) -> str:
-    """A Bolna id in one form: lowercase dashed UUID (ids that are not UUIDs: unchanged)."""
-    try:
-        return str(uuid.UUID(raw.strip()))
-    except (ValueError, AttributeError):
-        return raw
 
 
 def default_provider(country: str) -> str:
     """The telephony provider Bolna uses for ``country`` when none is chosen."""
     return _DEFAULT_PROVIDER.get(country.upper(), "twilio")
-
-
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class _Available(_Wire):
-    phone_number: str
-    region: str | None = None
-    friendly_name: str | None = None
-    locality: str | None = None
-    provider: str | None = None
-    price: float | int | str | None = None
-
-
-class _Purchase(_Wire):
-    id: str
-    phone_number: str
-    price: float | int | str | None = None
-    telephony_provider: str | None = None
-    agent_id: str | None = None
-
-
-class _Listed(_Wire):
-    id: str
-    phone_number: str
-    agent_id: str | None = None
-    price: float | int | str | None = None
-    telephony_provider: str | None = None
-    rented: bool | None = None
-
-
-_M = TypeVar("_M", bound=_Wire)
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _parse(model: type[_M], raw: Any, response: httpx.Response, what: str) -> _M:
-    """A wire model, or :class:`ServerError` (the request may have taken effect)."""
-    try:
-        return model.model_validate(raw)
-    except _PydanticError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise ServerError(
-            f"{_NAME}: unexpected answer while trying to {what} ({where}: {first['msg']})",
-            vendor=_NAME,
-            status=response.status_code,
-        ) from None
-
-
-def _array(response: httpx.Response, what: str) -> list[Any]:
-    body = _json(response)
-    if not isinstance(body, list):
-        raise ServerError(
-            f"{_NAME}: expected a JSON array while trying to {what}",
-            vendor=_NAME,
-            status=response.status_code,
-        )
-    return body
-
-
-def _usd(value: float | int | str | None, *, cents: bool = False) -> Money:
-    """Money from a number (USD, or cents with ``cents``) or a string such as ``"$5.0"``."""
-    if value is None or isinstance(value, bool):
-        return Money()
-    currency = "USD"
-    if isinstance(value, str):
-        match = _AMOUNT.search(value.replace(",", ""))
-        if match is None:
-            return Money()
-        if "₹" in value or "INR" in value.upper():
-            currency = "INR"
-        text = match.group(0)
-    else:
-        text = str(value)
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        return Money()
-    if cents:
-        amount = (amount / 100).quantize(Decimal("0.01"))
-    return Money(amount=amount, currency=currency)
-
-
-def _e164(raw: str) -> str:
-    try:
-        return e164.normalize(raw)
-    except e164.InvalidNumber:
-        return raw.strip()
-
-
-def _country(number: str) -> str:
-    try:
-        return e164.country_of(number)
-    except Exception:  # a BYO number that does not parse
-        return ""
-
-
-def _message(body: Any, fallback: str) -> str:
-    """Bolna's message: ``message``, else ``detail`` (text or FastAPI's list), else ``error``."""
-    if not isinstance(body, dict):
-        return fallback
-    for key in ("message", "detail", "error"):
-        value = body.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-        if isinstance(value, list) and value:
-            parts = []
-            for item in value:
-                if isinstance(item, dict):
-                    loc = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
-                    parts.append(f"{loc}: {item.get('msg', '')}" if loc else str(item.get("msg")))
-                else:
-                    parts.append(str(item))
-            return "; ".join(parts)
-    return fallback
-
-
-def _error(response: httpx.Response) -> VendorError:
-    """Status -> class, plus Bolna's "not available" (buy) and "not found" (400 or 404)."""
-    body = _json(response)
-    message = _message(body, response.reason_phrase)
-    code = ""
-    if isinstance(body, dict) and isinstance(body.get("error"), int):
-        code = str(body["error"])
-    error = default_error(_NAME, response, message, code)
-    status = response.status_code
-    if 400 <= status < 500 and status not in (401, 403, 429):
-        lower = message.lower()
-        cls: type[VendorError] | None = None
-        if "not available" in lower or "unavailable" in lower:
-            cls = NotAvailable
-        elif status in (400, 404) and "not found" in lower:
-            cls = NotFound
-        if cls is not None:
-            return cls(str(error), vendor=_NAME, status=status, code=code)
-    return error
 
 
 def _problems(query: NumberQuery, options: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -293,7 +138,7 @@ class BolnaVendor(Vendor):
         self.http = HttpClient(
             _NAME,
             base,
-            error_mapper=_error,
+            error_mapper=wire.error_from,
             timeout=settings.timeout,
             headers={"Authorization": f"Bearer {key}"},
             secrets=settings.secrets(),
@@ -336,25 +181,13 @@ class BolnaVendor(Vendor):
             "GET", "/phone-numbers/search", kind="read", what=what, params=params
         )
         found = []
-        for raw in _array(response, what):
-            available = self._available(_parse(_Available, raw, response, what), query, provider)
+        for raw in wire.array(response, what):
+            offer = parse(_NAME, wire.Available, raw, response, what)
+            available = wire.available(offer, query, provider)
             if query.contains and query.contains not in e164.digits(available.number):
                 continue
             found.append(available)
         return SearchPage(numbers=tuple(found))
-
-    @staticmethod
-    def _available(wire: _Available, query: NumberQuery, provider: str) -> AvailableNumber:
-        number = _e164(wire.phone_number)
-        return AvailableNumber(
-            number=number,
-            country=_country(number) or query.country,
-            number_type=query.number_type,
-            capabilities=_VOICE,
-            monthly_cost=_usd(wire.price),
-            locality=wire.locality or e164.locality(number),
-            vendor_ref=wire.provider or provider,
-        )
 
     # -- buy -------------------------------------------------------------------------------
     def buy(
@@ -366,24 +199,15 @@ class BolnaVendor(Vendor):
         through, else the country's default. A non-empty ``routing`` is applied with
         :meth:`update_routing` afterwards; if that fails the number is released again.
         """
-        country = candidate.country or _country(candidate.number)
+        country = candidate.country or wire.country_of(candidate.number)
         provider = str(options.get("provider") or candidate.vendor_ref or default_provider(country))
         what = f"buy {candidate.number}"
         body = {"country": country, "phone_number": candidate.number, "provider": provider}
         response = self.http.request(
             "POST", "/phone-numbers/buy", kind="purchase", what=what, json=body
         )
-        wire = _parse(_Purchase, _json(response), response, what)
-        number = _e164(wire.phone_number)
-        owned = OwnedNumber(
-            number=number,
-            vendor_id=canonical_id(wire.id),
-            country=_country(number) or country,
-            number_type=candidate.number_type,
-            capabilities=_VOICE,
-            monthly_cost=_usd(wire.price, cents=True),
-            locality=e164.locality(number) if number.startswith("+") else "",
-        )
+        bought = parse(_NAME, wire.Purchase, json_or_none(response), response, what)
+        owned = wire.purchased(bought, candidate, country)
         if routing.voice_target is None:
             return owned
         try:
@@ -397,30 +221,16 @@ class BolnaVendor(Vendor):
         """``GET /phone-numbers/all`` (one bare array, BYO numbers included)."""
         what = "list owned numbers"
         response = self.http.request("GET", "/phone-numbers/all", kind="read", what=what)
-        for raw in _array(response, what):
-            yield self._owned(_parse(_Listed, raw, response, what))
+        for raw in wire.array(response, what):
+            yield wire.owned(parse(_NAME, wire.Listed, raw, response, what))
 
     def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
         """List and filter: by id when one is given (either id form), else by number."""
         if vendor_id:
             wanted = canonical_id(vendor_id)
             return next((o for o in self.list_owned() if o.vendor_id == wanted), None)
-        target = _e164(number)
+        target = wire.normalize(number)
         return next((o for o in self.list_owned() if o.number == target), None)
-
-    @staticmethod
-    def _owned(wire: _Listed) -> OwnedNumber:
-        number = _e164(wire.phone_number)
-        return OwnedNumber(
-            number=number,
-            vendor_id=canonical_id(wire.id),
-            country=_country(number),
-            number_type=e164.number_type_of(number) if number.startswith("+") else "local",
-            capabilities=_VOICE,
-            monthly_cost=_usd(wire.price),
-            locality=e164.locality(number) if number.startswith("+") else "",
-            routing=Routing(voice_target=canonical_id(wire.agent_id) if wire.agent_id else None),
-        )
 
     # -- routing / release -------------------------------------------------------------------
     def update_routing(self, owned: OwnedNumber, old: Routing, new: Routing) -> OwnedNumber:

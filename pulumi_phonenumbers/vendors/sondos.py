@@ -1,6 +1,6 @@
 """Sondos AI: Bearer-auth REST API under ``https://app.sondos-ai.com/api`` (vendor-apis.md §5).
 
-Wire mapping:
+Wire mapping (models, parsing and the error mapper in :mod:`._sondos_wire`):
 
 * search  ``GET /user/phone-numbers/search?country_code=&contains=`` -> ``{"data": [...]}``,
   one page, no paging. An area code is sent as ``contains`` (the docs' own example is
@@ -25,139 +25,27 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from decimal import Decimal
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as WireError
 
-from .. import e164
-from .._http import HttpClient, default_error
+from .._http import HttpClient
 from ..config import Settings
-from ..errors import (
-    NotAvailable,
-    NotFound,
-    PaymentError,
-    PhoneNumbersError,
-    ServerError,
-    ValidationError,
-    VendorError,
-)
-from ..models import AvailableNumber, Money, NumberQuery, OwnedNumber, Routing, SearchPage
+from ..errors import NotAvailable, NotFound, PaymentError, PhoneNumbersError, ValidationError
+from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
+from . import _sondos_wire as wire
+from ._shared import matches
 from .base import Vendor, VendorInfo
 
 __all__ = ["SondosVendor"]
 
-_VENDOR = "sondos"
+_VENDOR = wire.VENDOR
 _MAX_CONTAINS = 10
 #: Account list paths, best first: ``/user/phone-numbers`` (Famulor's and a Sondos client's),
 #: ``/all`` (Famulor's MCP server), then the documented assignable list, which has no assistant
 #: id (routing then reads back as unset). A 404 moves on to the next one.
 _LIST_PATHS = ("/user/phone-numbers", "/user/phone-numbers/all", "/user/assistants/phone-numbers")
-#: List states that mean "release scheduled" (inferred; the list shape is undocumented).
-_PENDING_STATES = frozenset({"pending_release", "scheduled_for_release", "releasing", "released"})
-
-
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _Offer(_Wire):
-    """One search result (verified field list)."""
-
-    phone_number: str
-    phone_number_formatted: str = ""
-    country_code: str = ""
-    price: Decimal | None = None
-    stripe_price_id: str | None = None
-    address_requirements: str | None = None
-    sms_capable: bool = False
-
-
-class _Purchased(_Wire):
-    """The ``data`` of a 201 purchase answer (verified)."""
-
-    id: int
-    phone_number: str
-    country_code: str = ""
-    type: str = "normal"
-    sms_capable: bool = False
-
-
-class _AssistantRef(_Wire):
-    id: int
-
-
-class _Listed(_Wire):
-    """One entry of the account list (shape inferred; unknown fields ignored)."""
-
-    id: int
-    phone_number: str
-    country_code: str = ""
-    type: str | None = None
-    type_label: str | None = None
-    sms_capable: bool | None = None
-    price: Decimal | None = None
-    assistant_id: int | None = None
-    assistant: _AssistantRef | None = None
-    status: str | None = None
-    scheduled_release_at: str | None = None
-
-    @property
-    def pending_release(self) -> bool:
-        return bool(self.scheduled_release_at) or (self.status or "").lower() in _PENDING_STATES
-
-    @property
-    def caller_id(self) -> bool:
-        kind = (self.type or self.type_label or "").lower().replace(" ", "").replace("_", "")
-        return kind == "callerid"
-
-    @property
-    def assigned_to(self) -> int | None:
-        if self.assistant_id is not None:
-            return self.assistant_id
-        return self.assistant.id if self.assistant is not None else None
-
-
-def _message(response: httpx.Response) -> str:
-    """``{"error": msg}``, Laravel ``{"message", "errors": {field: [..]}}``, or the reason."""
-    try:
-        body: Any = response.json()
-    except ValueError:
-        return response.reason_phrase
-    if not isinstance(body, dict):
-        return response.reason_phrase
-    if isinstance(body.get("error"), str):
-        return str(body["error"])
-    message = str(body.get("message") or response.reason_phrase)
-    errors = body.get("errors")
-    if isinstance(errors, dict) and errors:
-        details = "; ".join(
-            f"{field}: {' '.join(str(m) for m in msgs) if isinstance(msgs, list) else msgs}"
-            for field, msgs in errors.items()
-        )
-        message = f"{message} ({details})"
-    return message
-
-
-def _error(response: httpx.Response) -> VendorError:
-    return default_error(_VENDOR, response, _message(response))
-
-
-def _capabilities(sms_capable: bool | None) -> tuple[str, ...]:
-    return ("voice", "sms") if sms_capable else ("voice",)
-
-
-def _national(number: str) -> str:
-    return e164.digits(number)[len(str(e164.country_code(number))) :]
-
-
-def _e164(text: str) -> str | None:
-    try:
-        return e164.normalize(text)
-    except e164.InvalidNumber:
-        return None
 
 
 class SondosVendor(Vendor):
@@ -188,7 +76,7 @@ class SondosVendor(Vendor):
         self.http = HttpClient(
             _VENDOR,
             base,
-            error_mapper=_error,
+            error_mapper=wire.error_from,
             timeout=settings.timeout,
             headers={"Authorization": f"Bearer {key}"},
             secrets=settings.secrets(),
@@ -227,44 +115,23 @@ class SondosVendor(Vendor):
             params=params,
         )
         numbers = []
-        for raw in self._items(response, "search"):
+        for raw in wire.items(response, "search"):
             try:
-                offer = _Offer.model_validate(raw)
+                offer = wire.Offer.model_validate(raw)
             except WireError:
                 continue
-            available = self._available(offer, query)
+            available = wire.available(offer, query)
             if available is not None and self._wanted(available, query):
                 numbers.append(available)
         return SearchPage(numbers=tuple(numbers), next_cursor=None)
 
     @staticmethod
-    def _available(offer: _Offer, query: NumberQuery) -> AvailableNumber | None:
-        number = _e164(offer.phone_number)
-        if number is None:
-            return None
-        return AvailableNumber(
-            number=number,
-            country=(offer.country_code or query.country).upper(),
-            number_type="local",
-            capabilities=_capabilities(offer.sms_capable),
-            monthly_cost=Money(amount=offer.price or Decimal("0"), currency="USD"),
-            locality=e164.locality(number),
-        )
-
-    @staticmethod
     def _wanted(available: AvailableNumber, query: NumberQuery) -> bool:
         if available.country != query.country.upper():
             return False
-        if query.area_code and not _national(available.number).startswith(query.area_code):
+        if query.area_code and not wire.national(available.number).startswith(query.area_code):
             return False
-        if query.contains and query.contains not in e164.digits(available.number):
-            return False
-        if not set(query.capabilities) <= set(available.capabilities):
-            return False
-        return (
-            query.max_monthly_cost is None
-            or available.monthly_cost.amount <= query.max_monthly_cost
-        )
+        return matches(available, query)
 
     def buy(
         self, candidate: AvailableNumber, routing: Routing, options: Mapping[str, Any]
@@ -290,25 +157,7 @@ class SondosVendor(Vendor):
                 vendor=_VENDOR,
                 status=exc.status,
             ) from None
-        body = self._json(response, what)
-        try:
-            data = _Purchased.model_validate(body.get("data") if isinstance(body, dict) else None)
-        except WireError:
-            # Ambiguous: the purchase most likely happened; the provider asks get() next.
-            raise ServerError(
-                f"sondos: unexpected purchase answer (while trying to {what})",
-                vendor=_VENDOR,
-                status=response.status_code,
-            ) from None
-        owned = OwnedNumber(
-            number=_e164(data.phone_number) or candidate.number,
-            vendor_id=str(data.id),
-            country=(data.country_code or candidate.country).upper(),
-            number_type="local",
-            capabilities=_capabilities(data.sms_capable),
-            monthly_cost=candidate.monthly_cost,
-            locality=candidate.locality or e164.locality(candidate.number),
-        )
+        owned = wire.purchased(wire.purchase_data(response, what), candidate)
         if routing.voice_target is None:
             return owned
         try:
@@ -333,26 +182,14 @@ class SondosVendor(Vendor):
 
     def list_owned(self) -> Iterator[OwnedNumber]:
         """Every active number (pending-release and caller-ID entries left out)."""
-        for raw in self._items(self._list_response(), "list"):
+        for raw in wire.items(self._list_response(), "list"):
             try:
-                listed = _Listed.model_validate(raw)
+                listed = wire.Listed.model_validate(raw)
             except WireError:
                 continue
-            number = _e164(listed.phone_number)
-            if number is None or listed.pending_release or listed.caller_id:
-                continue
-            assistant = listed.assigned_to
-            yield OwnedNumber(
-                number=number,
-                vendor_id=str(listed.id),
-                country=(listed.country_code or e164.country_of(number)).upper(),
-                number_type="local",
-                capabilities=_capabilities(listed.sms_capable),
-                monthly_cost=Money(amount=listed.price or Decimal("0"), currency="USD"),
-                locality=e164.locality(number),
-                status="active",
-                routing=Routing(voice_target=str(assistant) if assistant is not None else None),
-            )
+            owned = wire.owned(listed)
+            if owned is not None:
+                yield owned
 
     def _list_response(self) -> httpx.Response:
         """The first list path that exists (all inferred but the last, which lacks routing)."""
@@ -441,7 +278,7 @@ class SondosVendor(Vendor):
         def done(response: httpx.Response) -> bool:
             if response.status_code == 404:
                 return True
-            return response.status_code == 400 and "scheduled" in _message(response).lower()
+            return response.status_code == 400 and "scheduled" in wire.message_of(response).lower()
 
         self.http.request(
             "DELETE",
@@ -450,25 +287,3 @@ class SondosVendor(Vendor):
             what=f"release {number}",
             ok=done,
         )
-
-    # -- helpers -------------------------------------------------------------------------------
-    @staticmethod
-    def _json(response: httpx.Response, what: str) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            raise ServerError(
-                f"sondos: answer is not JSON (while trying to {what})",
-                vendor=_VENDOR,
-                status=response.status_code,
-            ) from None
-
-    def _items(self, response: httpx.Response, what: str) -> list[Any]:
-        """A bare array or ``{"data": [...]}``."""
-        body = self._json(response, what)
-        items = body.get("data") if isinstance(body, dict) else body
-        if not isinstance(items, list):
-            raise ServerError(
-                f"sondos: unexpected {what} answer", vendor=_VENDOR, status=response.status_code
-            )
-        return items
