@@ -54,6 +54,7 @@ Claim = Callable[[str, str], AbstractContextManager[bool]]
 _MAX_PAGES = 100
 _EXACT_TRIES = 3
 _FAILURES_IN_A_ROW = 3
+_ROUNDS = 5
 _log = logging.getLogger("pulumi_phonenumbers.purchase")
 
 
@@ -67,6 +68,16 @@ def criteria_text(query: NumberQuery) -> str:
             value = "+".join(str(v) for v in value)
         parts.append(f"{key}={value}")
     return ", ".join(parts)
+
+
+@dataclass
+class _Tally:
+    """Candidates met by a search, by what became of them (numbers, across passes)."""
+
+    seen: set[str] = field(default_factory=set)
+    taken: set[str] = field(default_factory=set)
+    held: set[str] = field(default_factory=set)
+    pricey: set[str] = field(default_factory=set)
 
 
 def _audit_hint(vendor: str) -> str:
@@ -122,40 +133,60 @@ class Purchase:
         )
 
     def matching(self, query: NumberQuery) -> OwnedNumber:
-        """Search and buy the first candidate no sibling holds; InventoryExhausted if none."""
-        name = self.vendor.name
-        seen = taken = held = pricey = pages = 0
-        cursor: str | None = None
+        """Search and buy the first candidate no sibling holds; InventoryExhausted if none.
+
+        Vendors page search results by offset over a list that shrinks while others buy,
+        so one pass can skip free numbers: a pass that met numbers taken meanwhile is
+        followed by a fresh search (at most ``_ROUNDS`` passes), skipping those tried.
+        """
+        tally = _Tally()
         # Claims on doubtful candidates stay held until the sweep, so that no sibling
         # create of this process buys one we may still turn out to own.
         with ExitStack() as doubtful_claims:
             try:
-                while pages < _MAX_PAGES:
-                    pages += 1
-                    page = self.vendor.search_with_options(query, self.options, cursor)
-                    for candidate in page.numbers:
-                        seen += 1
-                        limit = query.max_monthly_cost
-                        if limit is not None and candidate.monthly_cost.amount > limit:
-                            pricey += 1
-                            continue
-                        with ExitStack() as claim:
-                            if not claim.enter_context(self.claim(name, candidate.number)):
-                                held += 1
-                                continue
-                            owned = self.one(candidate)
-                            if candidate in self.doubtful:
-                                doubtful_claims.enter_context(claim.pop_all())
-                        if owned is not None:
-                            return owned
-                        taken += 1
-                        self._give_up_after_failures()
-                    cursor = page.next_cursor
-                    if not cursor or not page.numbers:
-                        break
+                for _ in range(_ROUNDS):
+                    tried_before = len(tally.taken)
+                    owned = self._one_pass(query, tally, doubtful_claims)
+                    if owned is not None:
+                        return owned
+                    if len(tally.taken) == tried_before:
+                        break  # nothing changed under us: the answer is final
             finally:
                 self.sweep()
-        raise InventoryExhausted(self._exhausted(query, seen, taken, held, pricey))
+        raise InventoryExhausted(self._exhausted(query, tally))
+
+    def _one_pass(
+        self, query: NumberQuery, tally: _Tally, doubtful_claims: ExitStack
+    ) -> OwnedNumber | None:
+        name = self.vendor.name
+        cursor: str | None = None
+        for _ in range(_MAX_PAGES):
+            page = self.vendor.search_with_options(query, self.options, cursor)
+            for candidate in page.numbers:
+                number = candidate.number
+                tally.seen.add(number)
+                if number in tally.taken:
+                    continue
+                limit = query.max_monthly_cost
+                if limit is not None and candidate.monthly_cost.amount > limit:
+                    tally.pricey.add(number)
+                    continue
+                with ExitStack() as claim:
+                    if not claim.enter_context(self.claim(name, number)):
+                        tally.held.add(number)
+                        continue
+                    owned = self.one(candidate)
+                    if candidate in self.doubtful:
+                        doubtful_claims.enter_context(claim.pop_all())
+                if owned is not None:
+                    return owned
+                tally.taken.add(number)
+                tally.held.discard(number)
+                self._give_up_after_failures()
+            cursor = page.next_cursor
+            if not cursor or not page.numbers:
+                break
+        return None
 
     def _give_up_after_failures(self) -> None:
         """Stop after ``_FAILURES_IN_A_ROW`` ambiguous failures: the vendor is failing."""
@@ -174,21 +205,21 @@ class Purchase:
             "confirmed none of them, so nothing was bought",
         )
 
-    def _exhausted(self, query: NumberQuery, seen: int, taken: int, held: int, pricey: int) -> str:
+    def _exhausted(self, query: NumberQuery, tally: _Tally) -> str:
         name, crit = self.vendor.name, criteria_text(query)
-        if not seen:
+        if not tally.seen:
             found = "the vendor offers no number matching them"
         else:
             counts = [
-                f"{n} {what}"
-                for n, what in (
-                    (taken, "taken meanwhile"),
-                    (held, "being bought by other resources of this stack"),
-                    (pricey, "above max_monthly_cost"),
+                f"{len(numbers)} {what}"
+                for numbers, what in (
+                    (tally.taken, "taken meanwhile"),
+                    (tally.held - tally.taken, "being bought by other resources of this stack"),
+                    (tally.pricey, "above max_monthly_cost"),
                 )
-                if n
+                if numbers
             ]
-            found = f"all {seen} candidates are gone ({', '.join(counts)})"
+            found = f"all {len(tally.seen)} candidates are gone ({', '.join(counts)})"
         return (
             f"{name}: inventory exhausted: no available number matches {crit}: {found}. "
             "Relax the criteria (drop area_code or contains, raise max_monthly_cost) or "
