@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import functools
 
-import phonenumbers
-from phonenumbers import PhoneNumberType
-
 __all__ = [
     "InvalidNumber",
     "area_code",
@@ -22,11 +19,13 @@ __all__ = [
     "number_type_of",
 ]
 
-_TYPE_NAMES: dict[int, str] = {
-    PhoneNumberType.FIXED_LINE: "local",
-    PhoneNumberType.FIXED_LINE_OR_MOBILE: "local",
-    PhoneNumberType.MOBILE: "mobile",
-    PhoneNumberType.TOLL_FREE: "toll_free",
+# ``phonenumbers`` is imported inside each function: its metadata costs ~11 ms, and the
+# provider's create/update/delete path never needs it (only check and diff do).
+_TYPE_NAMES: dict[str, str] = {
+    "FIXED_LINE": "local",
+    "FIXED_LINE_OR_MOBILE": "local",
+    "MOBILE": "mobile",
+    "TOLL_FREE": "toll_free",
 }
 
 
@@ -49,6 +48,8 @@ def normalize(text: str, region: str | None = None) -> str:
 # same criteria return mostly the same numbers: the pure helpers below are memoised.
 @functools.lru_cache(maxsize=4096)
 def _normalize(text: str, region: str | None) -> str:
+    import phonenumbers
+
     raw = text.strip()
     if region is None and raw[0].isdigit():
         raw = "+" + raw
@@ -77,6 +78,8 @@ def digits(e164: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def country_of(e164: str) -> str:
     """ISO 3166-1 alpha-2 region of a valid E.164 number (``"US"``)."""
+    import phonenumbers
+
     region = phonenumbers.region_code_for_number(phonenumbers.parse(e164))
     return str(region or "")
 
@@ -84,13 +87,18 @@ def country_of(e164: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def number_type_of(e164: str) -> str:
     """Vendor-neutral type (``local``, ``mobile``, ``toll_free``) by numbering plan."""
+    import phonenumbers
+
     kind = phonenumbers.number_type(phonenumbers.parse(e164))
-    return _TYPE_NAMES.get(kind, "local")
+    names = {getattr(phonenumbers.PhoneNumberType, k): v for k, v in _TYPE_NAMES.items()}
+    return names.get(kind, "local")
 
 
 @functools.lru_cache(maxsize=4096)
 def area_code(e164: str) -> str:
     """The national destination code (US/CA: the 3-digit area code), or ``""``."""
+    import phonenumbers
+
     parsed = phonenumbers.parse(e164)
     national = phonenumbers.national_significant_number(parsed)
     length = phonenumbers.length_of_national_destination_code(parsed)
@@ -100,6 +108,7 @@ def area_code(e164: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def locality(e164: str) -> str:
     """Place name from the ``phonenumbers`` geocoder, or ``""``."""
+    import phonenumbers
     from phonenumbers import geocoder  # ~300 ms of data: kept off the provider's start-up path
 
     return str(geocoder.description_for_number(phonenumbers.parse(e164), "en"))
@@ -108,4 +117,6 @@ def locality(e164: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def country_code(e164: str) -> int:
     """The calling code (``1`` for NANP)."""
+    import phonenumbers
+
     return int(phonenumbers.parse(e164).country_code or 0)

@@ -1,14 +1,20 @@
 """Vendor-neutral models. Vendor modules take and return only these.
 
+They are small frozen dataclasses with the part of pydantic's model API the package uses
+(``model_dump``, ``model_validate``, ``model_copy``, ``model_fields``) and the same
+coercions (amounts to :class:`~decimal.Decimal`, sequences to tuples, mappings to nested
+models). Pydantic validates the vendors' wire JSON inside the vendor modules; keeping it
+off these models keeps it off the provider's start-up path (see ``make bench``).
+
 Amounts are :class:`decimal.Decimal` inside the package and floats in Pulumi outputs.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+import dataclasses
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar, Literal, TypeVar, dataclass_transform
 
 __all__ = [
     "CAPABILITIES",
@@ -27,19 +33,88 @@ CAPABILITIES: tuple[str, ...] = ("voice", "sms", "mms")
 #: Neutral types; vendors may accept extras (Plivo ``national`` / ``fixed``).
 NUMBER_TYPES: tuple[str, ...] = ("local", "mobile", "toll_free")
 
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+_M = TypeVar("_M", bound="_Model")
 
 
-class Money(_Frozen):
+def _decimal(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"not an amount: {value!r}")
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {value!r}") from None
+
+
+def _opt_decimal(value: Any) -> Decimal | None:
+    return None if value is None else _decimal(value)
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+        raise ValueError(f"not a list of strings: {value!r}")
+    return tuple(str(v) for v in value)
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
+class _Model:
+    """Frozen value object with pydantic's model API surface (subclasses are dataclasses)."""
+
+    model_fields: ClassVar[dict[str, dataclasses.Field[Any]]] = {}
+    _coerce: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        dataclasses.dataclass(frozen=True)(cls)
+        cls.model_fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+
+    def __post_init__(self) -> None:
+        for name, convert in self._coerce.items():
+            object.__setattr__(self, name, convert(getattr(self, name)))
+
+    @classmethod
+    def model_validate(cls: type[_M], obj: Any) -> _M:
+        """An instance from a mapping (or the instance itself)."""
+        if isinstance(obj, cls):
+            return obj
+        if not isinstance(obj, Mapping):
+            raise ValueError(f"{cls.__name__} expects a mapping, got {type(obj).__name__}")
+        return cls(**obj)
+
+    def model_dump(self, *, exclude_none: bool = False) -> dict[str, Any]:
+        """The fields as a dict (nested models as dicts)."""
+        out: dict[str, Any] = {}
+        for name in self.model_fields:
+            value = getattr(self, name)
+            if value is None and exclude_none:
+                continue
+            if isinstance(value, _Model):
+                value = value.model_dump(exclude_none=exclude_none)
+            elif isinstance(value, tuple) and any(isinstance(v, _Model) for v in value):
+                value = tuple(v.model_dump(exclude_none=exclude_none) for v in value)
+            out[name] = value
+        return out
+
+    def model_copy(self: _M, *, update: Mapping[str, Any] | None = None) -> _M:
+        """A copy with ``update`` applied (coerced like the constructor)."""
+        return dataclasses.replace(self, **dict(update or {}))  # type: ignore[type-var]
+
+
+def _nested(model: type[_M]) -> Callable[[Any], _M]:
+    return model.model_validate
+
+
+class Money(_Model):
     """An amount in a currency (``Decimal`` so that sums are exact)."""
 
     amount: Decimal = Decimal("0")
     currency: str = "USD"
 
+    _coerce: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"amount": _decimal}
 
-class NumberQuery(_Frozen):
+
+class NumberQuery(_Model):
     """Search criteria, already validated and normalised by ``check``."""
 
     country: str = "US"
@@ -49,8 +124,13 @@ class NumberQuery(_Frozen):
     capabilities: tuple[str, ...] = ()
     max_monthly_cost: Decimal | None = None
 
+    _coerce: ClassVar[Mapping[str, Callable[[Any], Any]]] = {
+        "capabilities": _strings,
+        "max_monthly_cost": _opt_decimal,
+    }
 
-class Routing(_Frozen):
+
+class Routing(_Model):
     """Where traffic to a number goes. ``None`` = not managed / not set.
 
     ``voice_target`` is an app, endpoint, agent or assistant id depending on the vendor;
@@ -75,21 +155,30 @@ class Routing(_Frozen):
         return all(getattr(self, name) is None for name in Routing.model_fields)
 
 
-class AvailableNumber(_Frozen):
+_MONEY: dict[str, Callable[[Any], Any]] = {
+    "capabilities": _strings,
+    "monthly_cost": _nested(Money),
+    "setup_cost": _nested(Money),
+}
+
+
+class AvailableNumber(_Model):
     """A number the vendor offers for purchase."""
 
     number: str
     country: str
     number_type: str
     capabilities: tuple[str, ...] = ()
-    monthly_cost: Money = Field(default_factory=Money)
-    setup_cost: Money = Field(default_factory=Money)
+    monthly_cost: Money = dataclasses.field(default_factory=Money)
+    setup_cost: Money = dataclasses.field(default_factory=Money)
     locality: str = ""
     #: Vendor handle needed to buy it (KrosAI ``inventory_id``, Bolna ``provider``), if any.
     vendor_ref: str | None = None
 
+    _coerce: ClassVar[Mapping[str, Callable[[Any], Any]]] = _MONEY
 
-class OwnedNumber(_Frozen):
+
+class OwnedNumber(_Model):
     """A number the account owns, as the vendor reports it now."""
 
     number: str
@@ -97,16 +186,27 @@ class OwnedNumber(_Frozen):
     country: str
     number_type: str
     capabilities: tuple[str, ...] = ()
-    monthly_cost: Money = Field(default_factory=Money)
-    setup_cost: Money = Field(default_factory=Money)
+    monthly_cost: Money = dataclasses.field(default_factory=Money)
+    setup_cost: Money = dataclasses.field(default_factory=Money)
     locality: str = ""
     #: ``active``, or a vendor state such as ``pending`` (verification outstanding).
     status: str = "active"
-    routing: Routing = Field(default_factory=Routing)
+    routing: Routing = dataclasses.field(default_factory=Routing)
+
+    _coerce: ClassVar[Mapping[str, Callable[[Any], Any]]] = {
+        **_MONEY,
+        "routing": _nested(Routing),
+    }
 
 
-class SearchPage(_Frozen):
+def _available_numbers(value: Any) -> tuple[AvailableNumber, ...]:
+    return tuple(AvailableNumber.model_validate(v) for v in value)
+
+
+class SearchPage(_Model):
     """One page of search results; ``next_cursor`` is ``None`` on the last page."""
 
     numbers: tuple[AvailableNumber, ...] = ()
     next_cursor: str | None = None
+
+    _coerce: ClassVar[Mapping[str, Callable[[Any], Any]]] = {"numbers": _available_numbers}

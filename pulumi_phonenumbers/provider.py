@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from decimal import Decimal
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar, NoReturn, TypeVar
@@ -259,8 +260,8 @@ class PhoneNumberProvider(ResourceProvider):
             number=olds["number"], vendor_id=str(olds.get("vendor_id") or ""),
             country=str(olds.get("country") or ""), number_type=str(olds.get("number_type") or ""),
             capabilities=tuple(olds.get("number_capabilities") or ()),
-            monthly_cost=Money(amount=str(olds.get("monthly_cost") or 0), currency=currency),
-            setup_cost=Money(amount=str(olds.get("setup_cost") or 0), currency=currency),
+            monthly_cost=Money(amount=Decimal(str(olds.get("monthly_cost") or 0)), currency=currency),
+            setup_cost=Money(amount=Decimal(str(olds.get("setup_cost") or 0)), currency=currency),
             locality=str(olds.get("locality") or ""), status=str(olds.get("status") or "active"),
             routing=_inputs.routing_of(olds),
         )

@@ -12,9 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-import phonenumbers
-from phonenumbers import PhoneNumberType
-
 __all__ = ["VERIFICATION_COUNTRIES", "InventoryItem", "generate"]
 
 #: Countries whose numbers stay ``pending`` until an address/identity check (Plivo-style).
@@ -44,11 +41,9 @@ class InventoryItem:
         return str(uuid.uuid5(_NAMESPACE, self.number))
 
 
-_LOCAL, _MOBILE, _TOLL = (
-    PhoneNumberType.FIXED_LINE,
-    PhoneNumberType.MOBILE,
-    PhoneNumberType.TOLL_FREE,
-)
+# phonenumbers.PhoneNumberType values (libphonenumber's enum), spelled out so that the
+# sandbox's start-up path does not import phonenumbers; only generate() needs it.
+_LOCAL, _MOBILE, _TOLL, _LOCAL_OR_MOBILE = 0, 1, 3, 2
 _TYPE_NAME = {_LOCAL: "local", _MOBILE: "mobile", _TOLL: "toll_free"}
 
 # (country, type, prefixes, per prefix, capabilities, monthly, setup)
@@ -100,6 +95,8 @@ _SPECS: tuple[tuple[str, int, tuple[str, ...], int, tuple[str, ...], str, str], 
 
 
 def _lengths(country: str, ptype: int) -> list[int]:
+    import phonenumbers
+
     meta = phonenumbers.PhoneMetadata.metadata_for_region(country)
     assert meta is not None and meta.general_desc is not None
     desc = {_LOCAL: meta.fixed_line, _MOBILE: meta.mobile, _TOLL: meta.toll_free}[ptype]
@@ -112,14 +109,22 @@ def _lengths(country: str, ptype: int) -> list[int]:
 
 def _accepts(kind: int, want: int) -> bool:
     if want == _LOCAL:
-        return kind in (_LOCAL, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        return kind in (_LOCAL, _LOCAL_OR_MOBILE)
     return kind == want
 
 
 @lru_cache(maxsize=1)
 def generate(seed: int = 20261122) -> tuple[InventoryItem, ...]:
     """The whole catalogue, sorted by number. Deterministic for a given ``seed``."""
-    from phonenumbers import geocoder  # ~300 ms: only needed to build a fresh store
+    import phonenumbers
+    from phonenumbers import PhoneNumberType, geocoder  # only needed to build a fresh store
+
+    assert (
+        PhoneNumberType.FIXED_LINE,
+        PhoneNumberType.MOBILE,
+        PhoneNumberType.TOLL_FREE,
+        PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ) == (_LOCAL, _MOBILE, _TOLL, _LOCAL_OR_MOBILE)
 
     rng = random.Random(seed)
     items: dict[str, InventoryItem] = {}
