@@ -102,6 +102,13 @@ class Purchase:
     #: The ambiguous failure of the last candidate (None when it was plainly taken).
     last_error: PhoneNumbersError | None = None
     failures_in_a_row: int = 0
+    #: Called, while the claim is still held, with ``(vendor, number)`` of each purchase:
+    #: the provider keeps such numbers claimed, so that sibling creates working from an
+    #: older search page skip them without a wasted purchase request.
+    on_bought: Callable[[str, str], None] = field(default=lambda vendor, number: None)
+    #: When (``time.monotonic()``) this process bought a number, or None. A search page
+    #: asked for before that moment is stale about it: the candidate is skipped.
+    bought_at: Callable[[str, str], float | None] = field(default=lambda vendor, number: None)
 
     # -- the two ways to create --------------------------------------------------------
     def exact(self, candidate: AvailableNumber) -> OwnedNumber:
@@ -118,6 +125,7 @@ class Purchase:
                 for _ in range(_EXACT_TRIES):
                     owned = self.one(candidate)
                     if owned is not None:
+                        self.on_bought(name, owned.number)
                         return owned
                     if self.last_error is None:
                         break  # plainly taken; an ambiguous miss may still be for sale: retry
@@ -161,6 +169,7 @@ class Purchase:
         name = self.vendor.name
         cursor: str | None = None
         for _ in range(_MAX_PAGES):
+            asked = time.monotonic()
             page = self.vendor.search_with_options(query, self.options, cursor)
             for candidate in page.numbers:
                 number = candidate.number
@@ -175,7 +184,13 @@ class Purchase:
                     if not claim.enter_context(self.claim(name, number)):
                         tally.held.add(number)
                         continue
+                    bought = self.bought_at(name, number)
+                    if bought is not None and bought >= asked:
+                        tally.held.add(number)  # a sibling create bought it after we asked
+                        continue
                     owned = self.one(candidate)
+                    if owned is not None:
+                        self.on_bought(name, owned.number)
                     if candidate in self.doubtful:
                         doubtful_claims.enter_context(claim.pop_all())
                 if owned is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from decimal import Decimal
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -71,6 +72,8 @@ class PhoneNumberProvider(ResourceProvider):
     _vendors: ClassVar[dict[str, Vendor]] = {}
     _claims: ClassVar[set[tuple[str, str]]] = set()
     _claims_lock: ClassVar[threading.Lock] = threading.Lock()
+    #: When (monotonic) this process bought each number it has not released since.
+    _bought: ClassVar[dict[tuple[str, str], float]] = {}
 
     # -- configuration ------------------------------------------------------------------
     def configure(self, req: ConfigureRequest) -> None:
@@ -168,7 +171,8 @@ class PhoneNumberProvider(ResourceProvider):
             grace = min(2 * self._settings_now().timeout, 10.0)
         except PhoneNumbersError:
             grace = 10.0
-        return Purchase(vendor, routing, options, self._claim, grace=grace)
+        return Purchase(vendor, routing, options, self._claim, grace=grace,
+                        on_bought=self._mark_bought, bought_at=self._bought_at)
 
     def _buy_exact(self, vendor: Vendor, props: Mapping[str, Any], routing: Routing,
                    options: Mapping[str, Any]) -> OwnedNumber:
@@ -214,6 +218,16 @@ class PhoneNumberProvider(ResourceProvider):
                 with cls._claims_lock:
                     cls._claims.discard(key)
 
+    @classmethod
+    def _mark_bought(cls, vendor: str, number: str) -> None:
+        with cls._claims_lock:
+            cls._bought[(vendor, number)] = time.monotonic()
+
+    @classmethod
+    def _bought_at(cls, vendor: str, number: str) -> float | None:
+        with cls._claims_lock:
+            return cls._bought.get((vendor, number))
+
     # -- update / read / delete ------------------------------------------------------------
     @_clear_errors("update")
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -250,7 +264,9 @@ class PhoneNumberProvider(ResourceProvider):
         try:
             vendor.release(id_, str(props.get("vendor_id") or ""))
         except NotFound:
-            return  # already gone: the goal of a delete is reached
+            pass  # already gone: the goal of a delete is reached
+        with self._claims_lock:
+            self._bought.pop((vendor.name, id_), None)
 
     # -- outputs ----------------------------------------------------------------------------
     @staticmethod

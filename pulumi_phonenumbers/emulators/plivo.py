@@ -172,7 +172,20 @@ class PlivoFace(Face):
         limit = wire.int_param(args, "limit", 20, 1, 20)
         offset = wire.int_param(args, "offset", 0, 0, None)
         store_type, preds = wire.search_filters(args)
-        items, _ = self.store.search(country=country, number_type=store_type, limit=_ALL)
+        # Narrow in SQL what can be (digit patterns, services); the predicates do the rest.
+        pattern = (args.get("pattern") or "").strip()
+        prefix = None
+        if pattern.isdigit():
+            import phonenumbers
+
+            prefix = f"+{phonenumbers.country_code_for_region(country)}{pattern}"
+        items, _ = self.store.search(
+            country=country,
+            number_type=store_type,
+            starts_with=prefix,
+            capabilities=wire.services_param(args),
+            limit=_ALL,
+        )
         matching = [i for i in items if all(p(i) for p in preds)]
         page = matching[offset : offset + limit]
         return json_response(
