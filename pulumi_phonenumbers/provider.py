@@ -10,12 +10,13 @@ One provider process serves all numbers of a stack with 4 worker threads.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
-from decimal import Decimal
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any, ClassVar, NoReturn, TypeVar
 
 from pulumi.dynamic import (
@@ -106,13 +107,20 @@ class PhoneNumberProvider(ResourceProvider):
             vendor = normalized.get("vendor")
             # Vendor purchase rules (e.g. Sinch's US-local-only :rent) do not apply to
             # adopting a number the account already owns.
-            if not failures and isinstance(vendor, str) and vendor in infos \
-                    and normalized.get("adopt") is not True \
-                    and not any(_inputs.is_unknown(normalized.get(k))
-                                for k in ("country", "number_type", "vendor_options")):
+            if (
+                not failures
+                and isinstance(vendor, str)
+                and vendor in infos
+                and normalized.get("adopt") is not True
+                and not any(
+                    _inputs.is_unknown(normalized.get(k))
+                    for k in ("country", "number_type", "vendor_options")
+                )
+            ):
                 options = normalized.get("vendor_options")
                 extra = vendor_class(vendor).check_query(
-                    _inputs.query_of(normalized), options if isinstance(options, dict) else {})
+                    _inputs.query_of(normalized), options if isinstance(options, dict) else {}
+                )
                 failures.extend(extra)
         except Exception as exc:  # check must answer, never crash
             return CheckResult(dict(news), [CheckFailure("", f"invalid inputs: {exc}")])
@@ -130,8 +138,9 @@ class PhoneNumberProvider(ResourceProvider):
         if criteria_changed:
             replaces.extend(k for k in _inputs.unsatisfied(olds, news) if k in criteria_changed)
         changes = bool(replaces or criteria_changed)
-        if _inputs.routing_of(olds) != _inputs.routing_of(news) or \
-                _inputs.is_unknown(news.get("routing")):
+        if _inputs.routing_of(olds) != _inputs.routing_of(news) or _inputs.is_unknown(
+            news.get("routing")
+        ):
             changes = True
         for key in ("adopt", "release_on_delete", "vendor_options"):
             if news.get(key) != olds.get(key):
@@ -158,9 +167,14 @@ class PhoneNumberProvider(ResourceProvider):
         if owned is None:
             raise PhoneNumbersError(
                 f"adopt {number}: the {vendor.name} account does not own this number; buy it "
-                "with adopt=False, or check the number and the account credentials")
+                "with adopt=False, or check the number and the account credentials"
+            )
         if not routing.is_empty():
-            declared = {k: getattr(routing, k) for k in Routing.model_fields if getattr(routing, k) is not None}
+            declared = {
+                k: getattr(routing, k)
+                for k in Routing.model_fields
+                if getattr(routing, k) is not None
+            }
             current = owned.routing.model_copy(update={})
             if any(getattr(current, k) != v for k, v in declared.items()):
                 owned = vendor.update_routing(owned, current, current.model_copy(update=declared))
@@ -171,24 +185,39 @@ class PhoneNumberProvider(ResourceProvider):
             grace = min(2 * self._settings_now().timeout, 10.0)
         except PhoneNumbersError:
             grace = 10.0
-        return Purchase(vendor, routing, options, self._claim, grace=grace,
-                        on_bought=self._mark_bought, bought_at=self._bought_at)
+        return Purchase(
+            vendor,
+            routing,
+            options,
+            self._claim,
+            grace=grace,
+            on_bought=self._mark_bought,
+            bought_at=self._bought_at,
+        )
 
-    def _buy_exact(self, vendor: Vendor, props: Mapping[str, Any], routing: Routing,
-                   options: Mapping[str, Any]) -> OwnedNumber:
+    def _buy_exact(
+        self, vendor: Vendor, props: Mapping[str, Any], routing: Routing, options: Mapping[str, Any]
+    ) -> OwnedNumber:
         """Buy exactly ``props["number"]`` (see :class:`~._purchase.Purchase`)."""
         query = _inputs.query_of(props)
-        candidate = AvailableNumber(number=props["number"], country=query.country,
-                                    number_type=query.number_type)
+        candidate = AvailableNumber(
+            number=props["number"], country=query.country, number_type=query.number_type
+        )
         return self._purchase(vendor, routing, options).exact(candidate)
 
-    def _buy_matching(self, vendor: Vendor, props: Mapping[str, Any], routing: Routing,
-                      options: Mapping[str, Any]) -> OwnedNumber:
+    def _buy_matching(
+        self, vendor: Vendor, props: Mapping[str, Any], routing: Routing, options: Mapping[str, Any]
+    ) -> OwnedNumber:
         """Search, claim and buy the first free candidate; InventoryExhausted names the criteria."""
         return self._purchase(vendor, routing, options).matching(_inputs.query_of(props))
 
-    def _buy_one(self, vendor: Vendor, candidate: AvailableNumber, routing: Routing,
-                 options: Mapping[str, Any]) -> OwnedNumber | None:
+    def _buy_one(
+        self,
+        vendor: Vendor,
+        candidate: AvailableNumber,
+        routing: Routing,
+        options: Mapping[str, Any],
+    ) -> OwnedNumber | None:
         """Buy one candidate; ``None`` = move on. An ambiguous failure asks the vendor first."""
         purchase = self._purchase(vendor, routing, options)
         try:
@@ -196,8 +225,9 @@ class PhoneNumberProvider(ResourceProvider):
         finally:
             purchase.sweep()
 
-    def _release_after_failure(self, vendor: Vendor, owned: OwnedNumber,
-                               exc: Exception) -> NoReturn:
+    def _release_after_failure(
+        self, vendor: Vendor, owned: OwnedNumber, exc: Exception
+    ) -> NoReturn:
         """Release a number bought by a failing create, then raise ``exc`` (or why not)."""
         self._purchase(vendor, Routing(), {}).release_after_failure(owned, exc)
 
@@ -242,16 +272,23 @@ class PhoneNumberProvider(ResourceProvider):
     @_clear_errors("read")
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Fetch the number; gone -> empty id so that refresh drops it."""
-        vendor = self._vendor(props.get("vendor") or self._settings_now().get("vendor") or "sandbox")
+        vendor = self._vendor(
+            props.get("vendor") or self._settings_now().get("vendor") or "sandbox"
+        )
         owned = vendor.get(id_, props.get("vendor_id"))
         if owned is None:
             return ReadResult(id_="", outs={})
         declared = _inputs.routing_of(props)
-        seen = {k: getattr(owned.routing, k) for k in Routing.model_fields
-                if getattr(declared, k) is not None}
+        seen = {
+            k: getattr(owned.routing, k)
+            for k in Routing.model_fields
+            if getattr(declared, k) is not None
+        }
         # Inputs are left as declared (not returned): the next `up` diffs these refreshed
         # outputs against the program and restores declared routing the vendor lost.
-        return ReadResult(id_=owned.number, outs=self._outputs(props, owned, Routing.model_validate(seen)))
+        return ReadResult(
+            id_=owned.number, outs=self._outputs(props, owned, Routing.model_validate(seen))
+        )
 
     @_clear_errors("delete")
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -261,10 +298,8 @@ class PhoneNumberProvider(ResourceProvider):
         if props.get("release_on_delete") is None and props.get("adopt"):
             return
         vendor = self._vendor(props["vendor"])
-        try:
+        with contextlib.suppress(NotFound):  # already gone: the goal of a delete is reached
             vendor.release(id_, str(props.get("vendor_id") or ""))
-        except NotFound:
-            pass  # already gone: the goal of a delete is reached
         with self._claims_lock:
             self._bought.pop((vendor.name, id_), None)
 
@@ -273,12 +308,17 @@ class PhoneNumberProvider(ResourceProvider):
     def _held(olds: Mapping[str, Any]) -> OwnedNumber:
         currency = str(olds.get("currency") or "USD")
         return OwnedNumber(
-            number=olds["number"], vendor_id=str(olds.get("vendor_id") or ""),
-            country=str(olds.get("country") or ""), number_type=str(olds.get("number_type") or ""),
+            number=olds["number"],
+            vendor_id=str(olds.get("vendor_id") or ""),
+            country=str(olds.get("country") or ""),
+            number_type=str(olds.get("number_type") or ""),
             capabilities=tuple(olds.get("number_capabilities") or ()),
-            monthly_cost=Money(amount=Decimal(str(olds.get("monthly_cost") or 0)), currency=currency),
+            monthly_cost=Money(
+                amount=Decimal(str(olds.get("monthly_cost") or 0)), currency=currency
+            ),
             setup_cost=Money(amount=Decimal(str(olds.get("setup_cost") or 0)), currency=currency),
-            locality=str(olds.get("locality") or ""), status=str(olds.get("status") or "active"),
+            locality=str(olds.get("locality") or ""),
+            status=str(olds.get("status") or "active"),
             routing=_inputs.routing_of(olds),
         )
 

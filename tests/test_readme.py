@@ -42,7 +42,13 @@ def test_vendor_matrix_row_matches_the_code(vendor: str) -> None:
         assert country in cells[1]
     for field in info.routing_fields:
         assert field in cells[3]
-    for field in {"voice_target", "sms_target", "label", "inbound", "outbound"} - info.routing_fields:
+    for field in {
+        "voice_target",
+        "sms_target",
+        "label",
+        "inbound",
+        "outbound",
+    } - info.routing_fields:
         assert not re.search(rf"\b{field}\b", cells[3])
     for option in info.options:
         assert option in cells[5]

@@ -119,8 +119,13 @@ class EmulatorApp:
         return response
 
     def _fault_response(self, status: int, retry_after: float | None) -> Response:
-        messages = {429: "Too Many Requests", 500: "Internal Server Error",
-                    502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+        messages = {
+            429: "Too Many Requests",
+            500: "Internal Server Error",
+            502: "Bad Gateway",
+            503: "Service Unavailable",
+            504: "Gateway Timeout",
+        }
         response = self.face.error(status, messages.get(status, "injected fault"))
         if retry_after is not None:
             seconds = int(retry_after) if float(retry_after).is_integer() else retry_after
@@ -128,15 +133,25 @@ class EmulatorApp:
         return response
 
     def _control(self, request: Request) -> Response:
-        action = request.path[len("/_emulator/"):].strip("/")
+        action = request.path[len("/_emulator/") :].strip("/")
         store = self.face.store
         try:
             if action == "ledger" and request.method == "GET":
                 return json_response({"events": store.ledger()})
             if action == "owned" and request.method == "GET":
-                return json_response({"numbers": [
-                    {"number": r.number, "vendor_id": r.vendor_id, "status": r.status,
-                     "routing": r.routing} for r in store.owned()]})
+                return json_response(
+                    {
+                        "numbers": [
+                            {
+                                "number": r.number,
+                                "vendor_id": r.vendor_id,
+                                "status": r.status,
+                                "routing": r.routing,
+                            }
+                            for r in store.owned()
+                        ]
+                    }
+                )
             if action == "reset" and request.method == "POST":
                 self.faults.clear()
                 self.wait_idle()
@@ -166,8 +181,9 @@ class EmulatorApp:
                 return json_response({"released": store.release(number, vendor="console")})
         except (BadRequest, ValueError) as exc:
             return json_response({"error": str(exc)}, status=400)
-        return json_response({"error": f"unknown control call {request.method} {request.path}"},
-                             status=404)
+        return json_response(
+            {"error": f"unknown control call {request.method} {request.path}"}, status=404
+        )
 
 
 class _QuietHandler(WSGIRequestHandler):
