@@ -61,3 +61,27 @@ def test_commands_named_in_the_readme_exist() -> None:
         assert f"make {target}" in README
         assert re.search(rf"^{target}:", makefile, re.M)
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_readme_example_program_runs(tmp_path: Path) -> None:
+    """The first code block of the README, as a program, against the Plivo emulator."""
+    from pulumi_phonenumbers.testing import LocalEngine
+    from pulumi_phonenumbers.testing.backends import Backend
+
+    code = README.split("```python\n", 1)[1].split("```", 1)[0]
+    plivo = Backend.start("plivo", tmp_path / "plivo")
+    sandbox_path = tmp_path / "sandbox.db"
+    try:
+        engine = LocalEngine(
+            lambda: exec(code, {}),
+            config={**plivo.config, "phonenumbers:sandboxPath": str(sandbox_path)},
+            state=tmp_path / "state.json",
+        )
+        outputs = engine.up().outputs
+        assert outputs["support"].startswith("+1415")
+        assert len(outputs["pool"]) == 3
+        assert all(n.startswith("+1212") for n in outputs["pool"].values())
+        engine.destroy()
+        assert plivo.owned_numbers() == set()
+    finally:
+        plivo.stop()
