@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, ClassVar, NoReturn, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -210,26 +210,6 @@ class PhoneNumberProvider(ResourceProvider):
     ) -> OwnedNumber:
         """Search, claim and buy the first free candidate; InventoryExhausted names the criteria."""
         return self._purchase(vendor, routing, options).matching(_inputs.query_of(props))
-
-    def _buy_one(
-        self,
-        vendor: Vendor,
-        candidate: AvailableNumber,
-        routing: Routing,
-        options: Mapping[str, Any],
-    ) -> OwnedNumber | None:
-        """Buy one candidate; ``None`` = move on. An ambiguous failure asks the vendor first."""
-        purchase = self._purchase(vendor, routing, options)
-        try:
-            return purchase.one(candidate)
-        finally:
-            purchase.sweep()
-
-    def _release_after_failure(
-        self, vendor: Vendor, owned: OwnedNumber, exc: Exception
-    ) -> NoReturn:
-        """Release a number bought by a failing create, then raise ``exc`` (or why not)."""
-        self._purchase(vendor, Routing(), {}).release_after_failure(owned, exc)
 
     @classmethod
     @contextmanager
