@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m ruff check pulumi_phonenumbers tests scripts
+	$(PY) -m ruff check pulumi_phonenumbers tests scripts bench examples
+	$(PY) -m ruff format --check pulumi_phonenumbers tests scripts bench examples
 	$(PY) -m mypy pulumi_phonenumbers
 	$(PY) -m pytest -q
 
@@ -24,8 +25,8 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 
 lint: $(STAMP)
-	$(PY) -m ruff check pulumi_phonenumbers tests scripts
-	$(PY) -m ruff format --check pulumi_phonenumbers tests scripts
+	$(PY) -m ruff check pulumi_phonenumbers tests scripts bench examples
+	$(PY) -m ruff format --check pulumi_phonenumbers tests scripts bench examples
 
 typecheck: $(STAMP)
 	$(PY) -m mypy pulumi_phonenumbers
