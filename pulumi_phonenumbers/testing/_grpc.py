@@ -58,12 +58,15 @@ class DiffOutcome:
     delete_before_replace: bool = False
 
 
+_loops = threading.local()
+
+
 def _run(coro: Any) -> Any:
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coro)
-    finally:
-        loop.close()
+    """Run ``coro`` on this thread's event loop (one per thread, reused across calls)."""
+    loop: asyncio.AbstractEventLoop | None = getattr(_loops, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _loops.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(coro)
 
 
 def _serialize(props: Mapping[str, Any]) -> struct_pb2.Struct:
