@@ -39,7 +39,7 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--vendors", default="", help="comma list (default: every emulated)")
     parser.add_argument("--n", type=int, default=None, help="creates/deletes at latency (100)")
     parser.add_argument("--fleet-n", type=int, default=None, help="sandbox fleet size (1000)")
-    parser.add_argument("--startup-runs", type=int, default=None, help="runs per provider (7)")
+    parser.add_argument("--startup-runs", type=int, default=None, help="runs per provider (15)")
     parser.add_argument("--sdk-iterations", type=int, default=None, help="calls per client (300)")
     parser.add_argument("--json", default=str(DEFAULT_JSON), help="results file ('' = none)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a floor fails")
@@ -47,7 +47,7 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     quick = args.quick
     args.n = args.n or (8 if quick else 100)
     args.fleet_n = args.fleet_n or (20 if quick else 1000)
-    args.startup_runs = args.startup_runs or (1 if quick else 7)
+    args.startup_runs = args.startup_runs or (1 if quick else 15)
     args.sdk_iterations = args.sdk_iterations or (5 if quick else 300)
     args.concurrent = 4 if quick else calls.CONCURRENT
     args.sections = [s for s in args.sections.split(",") if s]
