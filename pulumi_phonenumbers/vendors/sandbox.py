@@ -56,16 +56,11 @@ def _available(item: InventoryItem) -> AvailableNumber:
 
 
 def _owned(record: OwnedRecord) -> OwnedNumber:
-    item = record.item
+    offer = _available(record.item).model_dump(exclude_none=True)
+    offer.pop("vendor_ref", None)
     return OwnedNumber(
-        number=item.number,
+        **offer,
         vendor_id=record.vendor_id,
-        country=item.country,
-        number_type=item.number_type,
-        capabilities=item.capabilities,
-        monthly_cost=Money(amount=item.monthly, currency=item.currency),
-        setup_cost=Money(amount=item.setup, currency=item.currency),
-        locality=item.locality,
         status=record.status,
         routing=Routing.model_validate(record.routing),
     )
