@@ -27,14 +27,18 @@ from .models import AvailableNumber, Money, NumberQuery, OwnedNumber, Routing
 
 if TYPE_CHECKING:
     from .fleet import PhoneNumberFleet
+    from .functions import get_available_numbers, get_available_numbers_output
+    from .lookup import AvailableNumberResult, InvalidCriteria
     from .provider import PhoneNumberProvider
     from .resource import PhoneNumber, PhoneNumberArgs, RoutingArgs
 
 __all__ = [
     "AuthError",
     "AvailableNumber",
+    "AvailableNumberResult",
     "ComplianceError",
     "ConfigError",
+    "InvalidCriteria",
     "InventoryExhausted",
     "Money",
     "NotAvailable",
@@ -54,6 +58,8 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "VendorError",
+    "get_available_numbers",
+    "get_available_numbers_output",
 ]
 
 _LAZY = {
@@ -62,6 +68,10 @@ _LAZY = {
     "RoutingArgs": "resource",
     "PhoneNumberFleet": "fleet",
     "PhoneNumberProvider": "provider",
+    "get_available_numbers": "functions",
+    "get_available_numbers_output": "functions",
+    "AvailableNumberResult": "lookup",
+    "InvalidCriteria": "lookup",
 }
 
 
