@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pulumi_phonenumbers.emulators.server import RunningEmulator
-from pulumi_phonenumbers.emulators.store import Store, Unavailable
+from pulumi_phonenumbers.store import Store, Unavailable
 
 __all__ = ["PurchaseRace", "Request", "RequestCounter", "shape"]
 

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from pulumi_phonenumbers.emulators.store import Store
+from pulumi_phonenumbers.store import Store
 from pulumi_phonenumbers.testing.backends import Backend
 from pulumi_phonenumbers.vendors.sandbox import SandboxVendor
 

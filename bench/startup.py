@@ -17,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from pulumi_phonenumbers.emulators.store import Store
+from pulumi_phonenumbers.store import Store
 from pulumi_phonenumbers.testing import ProviderProcess
 
 from .common import REPO, URN, median, serialized_provider

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
-from pulumi_phonenumbers.emulators.store import Store
+from pulumi_phonenumbers.store import Store
 from pulumi_phonenumbers.testing import LocalEngine
 from pulumi_phonenumbers.testing._cli import PulumiCLI, pulumi_binary
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_phonenumbers.emulators.store import Store
+from pulumi_phonenumbers.store import Store
 from pulumi_phonenumbers.testing._cli import PulumiCLI, pulumi_binary
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "examples" / "quickstart"

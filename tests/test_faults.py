@@ -21,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from pulumi_phonenumbers.emulators.base import Face, Handler, json_response
 from pulumi_phonenumbers.emulators.server import EmulatorApp, _QuietHandler, face_class
-from pulumi_phonenumbers.emulators.store import Store
+from pulumi_phonenumbers.store import Store
 from pulumi_phonenumbers.testing.backends import Backend, emulated_vendors
 
 

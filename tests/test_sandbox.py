@@ -12,9 +12,8 @@ import phonenumbers
 import pytest
 
 from pulumi_phonenumbers.config import Settings
-from pulumi_phonenumbers.emulators.inventory import generate
-from pulumi_phonenumbers.emulators.store import Store
 from pulumi_phonenumbers.models import NumberQuery, Routing
+from pulumi_phonenumbers.store import Store, generate
 from pulumi_phonenumbers.vendors.sandbox import SandboxVendor
 
 

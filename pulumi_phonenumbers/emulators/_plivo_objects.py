@@ -18,9 +18,8 @@ from urllib.parse import urlencode
 import phonenumbers
 from phonenumbers import geocoder
 
+from ..store import InventoryItem, OwnedRecord
 from .base import BadRequest
-from .inventory import InventoryItem
-from .store import OwnedRecord
 
 __all__ = [
     "SEARCH_TYPES",

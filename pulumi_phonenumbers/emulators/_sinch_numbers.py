@@ -24,7 +24,7 @@ from typing import Any, TypedDict
 
 import phonenumbers
 
-from .inventory import InventoryItem
+from ..store import InventoryItem
 
 __all__ = [
     "PENDING",

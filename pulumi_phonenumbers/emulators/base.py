@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from werkzeug.wrappers import Request, Response
 
-from .store import Store
+from ..store import Store
 
 __all__ = ["BadRequest", "Face", "Handler", "json_response"]
 

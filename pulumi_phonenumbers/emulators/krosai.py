@@ -33,9 +33,8 @@ from typing import Any, ClassVar
 
 from werkzeug.wrappers import Request, Response
 
+from ..store import InventoryItem, OwnedRecord, Store, Unavailable
 from .base import BadRequest, Face, Handler, json_response
-from .inventory import InventoryItem
-from .store import OwnedRecord, Store, Unavailable
 
 __all__ = ["API_KEY", "KrosAIFace"]
 

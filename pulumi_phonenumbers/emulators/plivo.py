@@ -29,9 +29,9 @@ from typing import Any, ClassVar
 
 from werkzeug.wrappers import Request, Response
 
+from ..store import Store, Unavailable
 from . import _plivo_objects as wire
 from .base import BadRequest, Face, Handler, json_response
-from .store import Store, Unavailable
 
 __all__ = ["DEFAULT_AUTH_ID", "DEFAULT_AUTH_TOKEN", "PlivoFace"]
 

@@ -29,9 +29,9 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
+from ..store import Store
 from .base import BadRequest, Face, json_response
 from .faults import Faults
-from .store import Store
 
 __all__ = ["EMULATORS", "EmulatorApp", "RunningEmulator", "face_class", "start"]
 

@@ -33,12 +33,11 @@ import phonenumbers
 from phonenumbers import geocoder
 from werkzeug.wrappers import Request, Response
 
+from ..store import OwnedRecord, Store, Unavailable, generate
 from . import _sinch_numbers as wire
 from ._sinch_numbers import SinchFailure, invalid, not_found
 from ._sinch_tokens import TokenTable, basic_credentials, token_endpoint
 from .base import Face, Handler, json_response
-from .inventory import generate
-from .store import OwnedRecord, Store, Unavailable
 
 __all__ = ["KEY_ID", "KEY_SECRET", "PROJECT_ID", "SinchFace"]
 

@@ -18,7 +18,7 @@ import httpx
 
 from ..config import NAMESPACE, Settings
 from ..emulators.server import EMULATORS, RunningEmulator, start
-from ..emulators.store import Store
+from ..store import Store
 from ..vendors import Vendor, vendor_class
 
 __all__ = ["Backend", "emulated_vendors"]

@@ -1,6 +1,6 @@
 """The embedded ``sandbox`` vendor: no account, no network, state in a SQLite file.
 
-It reads and writes the same :class:`~pulumi_phonenumbers.emulators.store.Store` the
+It reads and writes the same :class:`~pulumi_phonenumbers.store.Store` the
 emulators serve, so ownership survives across provider processes and is safe for the
 provider's worker threads. Routing is kept verbatim (every field is supported).
 """
@@ -13,8 +13,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..config import Settings
-from ..emulators.inventory import InventoryItem
-from ..emulators.store import OwnedRecord, Store, Unavailable
 from ..errors import NotAvailable, NotFound
 from ..models import (
     CAPABILITIES,
@@ -25,6 +23,7 @@ from ..models import (
     Routing,
     SearchPage,
 )
+from ..store import InventoryItem, OwnedRecord, Store, Unavailable
 from .base import Vendor, VendorInfo
 
 __all__ = ["SandboxVendor"]
