@@ -61,7 +61,7 @@ _log = logging.getLogger("pulumi_phonenumbers.purchase")
 def criteria_text(query: NumberQuery) -> str:
     """``country=US, number_type=local, area_code=415`` (unset criteria left out)."""
     parts = []
-    for key, value in query.model_dump(exclude_none=True).items():
+    for key, value in query.to_dict(exclude_none=True).items():
         if value in ((), [], ""):
             continue
         if isinstance(value, list | tuple):
@@ -311,11 +311,7 @@ class Purchase:
 
     def complete(self, owned: OwnedNumber, *, verify: bool) -> OwnedNumber:
         """Apply declared routing the purchase did not carry; release on failure."""
-        declared = {
-            k: getattr(self.routing, k)
-            for k in Routing.model_fields
-            if getattr(self.routing, k) is not None
-        }
+        declared = self.routing.declared()
         self.kept = owned.number
         old = Routing()
         if not declared:
@@ -328,7 +324,7 @@ class Purchase:
             if not declared:
                 return owned
         try:
-            return self.vendor.update_routing(owned, old, old.model_copy(update=declared))
+            return self.vendor.update_routing(owned, old, old.replace(**declared))
         except Exception as exc:
             self.release_after_failure(owned, exc)
 

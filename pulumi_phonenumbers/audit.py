@@ -111,7 +111,7 @@ def _owned_json(owned: OwnedNumber) -> dict[str, Any]:
         "status": owned.status,
         "monthly_cost": str(owned.monthly_cost.amount),
         "currency": owned.monthly_cost.currency,
-        "routing": owned.routing.model_dump(exclude_none=True),
+        "routing": owned.routing.to_dict(exclude_none=True),
     }
 
 
@@ -275,7 +275,7 @@ def adopt_program(report: AuditReport) -> str:
         )
     lines += ["from pulumi_phonenumbers import PhoneNumber", ""]
     for owned in numbers:
-        routing = owned.routing.model_dump(exclude_none=True)
+        routing = owned.routing.to_dict(exclude_none=True)
         args = [
             repr(_resource_name(report.vendor, owned.number, taken)),
             f"vendor={report.vendor!r}",

@@ -46,7 +46,7 @@ INPUT_KEYS: tuple[str, ...] = (
     "vendor",
     "vendor_options",
 )
-ROUTING_KEYS: tuple[str, ...] = tuple(Routing.model_fields)
+ROUTING_KEYS: tuple[str, ...] = Routing.field_names
 CRITERIA_KEYS: tuple[str, ...] = (
     "area_code",
     "capabilities",
@@ -333,7 +333,7 @@ def routing_of(props: Mapping[str, Any]) -> Routing:
     raw = props.get("routing") or {}
     if not isinstance(raw, Mapping):
         return Routing()
-    return Routing.model_validate(
+    return Routing.from_dict(
         {k: v for k, v in raw.items() if k in ROUTING_KEYS and v is not None and not is_unknown(v)}
     )
 

@@ -1,10 +1,11 @@
 """Vendor-neutral models. Vendor modules take and return only these.
 
-They are small frozen dataclasses with the part of pydantic's model API the package uses
-(``model_dump``, ``model_validate``, ``model_copy``, ``model_fields``) and the same
-coercions (amounts to :class:`~decimal.Decimal`, sequences to tuples, mappings to nested
-models). Pydantic validates the vendors' wire JSON inside the vendor modules; keeping it
-off these models keeps it off the provider's start-up path (see ``make bench``).
+They are small frozen dataclasses with plain helpers (``from_dict``, ``to_dict``,
+``replace``, ``field_names``) and a few coercions (amounts to :class:`~decimal.Decimal`,
+sequences to tuples, mappings to nested models); they are not pydantic models and do not
+type-check their fields. Pydantic validates the vendors' wire JSON inside the vendor
+modules; keeping it off these models keeps it off the provider's start-up path (see
+``make bench``).
 
 Amounts are :class:`decimal.Decimal` inside the package and floats in Pulumi outputs.
 """
@@ -59,22 +60,23 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
 class _Model:
-    """Frozen value object with pydantic's model API surface (subclasses are dataclasses)."""
+    """Frozen value object (subclasses are dataclasses) with plain dict helpers."""
 
-    model_fields: ClassVar[dict[str, dataclasses.Field[Any]]] = {}
+    #: The field names, in declaration order.
+    field_names: ClassVar[tuple[str, ...]] = ()
     _coerce: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
 
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()
         dataclasses.dataclass(frozen=True)(cls)
-        cls.model_fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        cls.field_names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
         for name, convert in self._coerce.items():
             object.__setattr__(self, name, convert(getattr(self, name)))
 
     @classmethod
-    def model_validate(cls: type[_M], obj: Any) -> _M:
+    def from_dict(cls: type[_M], obj: Any) -> _M:
         """An instance from a mapping (or the instance itself)."""
         if isinstance(obj, cls):
             return obj
@@ -82,27 +84,27 @@ class _Model:
             raise ValueError(f"{cls.__name__} expects a mapping, got {type(obj).__name__}")
         return cls(**obj)
 
-    def model_dump(self, *, exclude_none: bool = False) -> dict[str, Any]:
+    def to_dict(self, *, exclude_none: bool = False) -> dict[str, Any]:
         """The fields as a dict (nested models as dicts)."""
         out: dict[str, Any] = {}
-        for name in self.model_fields:
+        for name in self.field_names:
             value = getattr(self, name)
             if value is None and exclude_none:
                 continue
             if isinstance(value, _Model):
-                value = value.model_dump(exclude_none=exclude_none)
+                value = value.to_dict(exclude_none=exclude_none)
             elif isinstance(value, tuple) and any(isinstance(v, _Model) for v in value):
-                value = tuple(v.model_dump(exclude_none=exclude_none) for v in value)
+                value = tuple(v.to_dict(exclude_none=exclude_none) for v in value)
             out[name] = value
         return out
 
-    def model_copy(self: _M, *, update: Mapping[str, Any] | None = None) -> _M:
-        """A copy with ``update`` applied (coerced like the constructor)."""
-        return dataclasses.replace(self, **dict(update or {}))  # type: ignore[type-var]
+    def replace(self: _M, **changes: Any) -> _M:
+        """A copy with ``changes`` applied (coerced like the constructor)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
 
 def _nested(model: type[_M]) -> Callable[[Any], _M]:
-    return model.model_validate
+    return model.from_dict
 
 
 class Money(_Model):
@@ -146,13 +148,19 @@ class Routing(_Model):
 
     def changed_fields(self, other: Routing) -> list[str]:
         """Names of the fields whose value differs between ``self`` and ``other``."""
-        return [
-            name for name in Routing.model_fields if getattr(self, name) != getattr(other, name)
-        ]
+        return [name for name in self.field_names if getattr(self, name) != getattr(other, name)]
+
+    def declared(self) -> dict[str, Any]:
+        """The fields that are set (not ``None``), by name: what a program declared."""
+        return {
+            name: getattr(self, name)
+            for name in self.field_names
+            if getattr(self, name) is not None
+        }
 
     def is_empty(self) -> bool:
         """True when no field is set."""
-        return all(getattr(self, name) is None for name in Routing.model_fields)
+        return not self.declared()
 
 
 _MONEY: dict[str, Callable[[Any], Any]] = {
@@ -200,7 +208,7 @@ class OwnedNumber(_Model):
 
 
 def _available_numbers(value: Any) -> tuple[AvailableNumber, ...]:
-    return tuple(AvailableNumber.model_validate(v) for v in value)
+    return tuple(AvailableNumber.from_dict(v) for v in value)
 
 
 class SearchPage(_Model):

@@ -41,7 +41,6 @@ from .vendors import Vendor, get_vendor, vendor_class, vendor_infos
 __all__ = ["PhoneNumberProvider"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-_PROVIDER_KEY = "__provider"
 
 
 def _clear_errors(operation: str) -> Callable[[_F], _F]:
@@ -169,15 +168,10 @@ class PhoneNumberProvider(ResourceProvider):
                 f"adopt {number}: the {vendor.name} account does not own this number; buy it "
                 "with adopt=False, or check the number and the account credentials"
             )
-        if not routing.is_empty():
-            declared = {
-                k: getattr(routing, k)
-                for k in Routing.model_fields
-                if getattr(routing, k) is not None
-            }
-            current = owned.routing.model_copy(update={})
-            if any(getattr(current, k) != v for k, v in declared.items()):
-                owned = vendor.update_routing(owned, current, current.model_copy(update=declared))
+        declared = routing.declared()
+        current = owned.routing
+        if any(getattr(current, k) != v for k, v in declared.items()):
+            owned = vendor.update_routing(owned, current, current.replace(**declared))
         return owned
 
     def _purchase(self, vendor: Vendor, routing: Routing, options: Mapping[str, Any]) -> Purchase:
@@ -259,15 +253,11 @@ class PhoneNumberProvider(ResourceProvider):
         if owned is None:
             return ReadResult(id_="", outs={})
         declared = _inputs.routing_of(props)
-        seen = {
-            k: getattr(owned.routing, k)
-            for k in Routing.model_fields
-            if getattr(declared, k) is not None
-        }
+        seen = {k: getattr(owned.routing, k) for k in declared.declared()}
         # Inputs are left as declared (not returned): the next `up` diffs these refreshed
         # outputs against the program and restores declared routing the vendor lost.
         return ReadResult(
-            id_=owned.number, outs=self._outputs(props, owned, Routing.model_validate(seen))
+            id_=owned.number, outs=self._outputs(props, owned, Routing.from_dict(seen))
         )
 
     @_clear_errors("delete")
@@ -314,6 +304,6 @@ class PhoneNumberProvider(ResourceProvider):
             currency=owned.monthly_cost.currency,
             locality=owned.locality,
             status=owned.status,
-            routing=routing.model_dump(exclude_none=True),
+            routing=routing.to_dict(exclude_none=True),
         )
         return outs

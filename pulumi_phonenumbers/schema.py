@@ -104,7 +104,7 @@ def _props(table: dict[str, tuple[dict[str, Any], str]]) -> dict[str, Any]:
 def build_schema(version: str = "0.1.0") -> dict[str, Any]:
     """The schema as a dict (deterministic key order)."""
     assert set(_INPUT_DOCS) == set(INPUT_KEYS), "schema: document every PhoneNumber input"
-    assert set(_ROUTING_DOCS) == set(ROUTING_KEYS) == set(Routing.model_fields)
+    assert set(_ROUTING_DOCS) == set(ROUTING_KEYS) == set(Routing.field_names)
     inputs = _props(_INPUT_DOCS)
     outputs = {**inputs, **_props(_OUTPUT_DOCS)}
     outputs["number"] = {"type": "string", "description": "The E.164 number (also the id)."}

@@ -190,7 +190,7 @@ def test_inbound_setup_ids(bolna: Backend) -> None:
     assert _listed(bolna)[owned.number]["agent_id"] == AGENT_A
     with pytest.raises(NotFound):
         vendor.update_routing(
-            owned.model_copy(update={"vendor_id": str(uuid.uuid4())}),
+            owned.replace(vendor_id=str(uuid.uuid4())),
             Routing(),
             Routing(voice_target=AGENT_B),
         )

@@ -159,7 +159,7 @@ def test_client_side_filters_skip_empty_pages(kros: Backend) -> None:
     client = _client(kros)
     everything = [*client.search(Q415).numbers, *client.search(Q415, "50").numbers]
     last = everything[-1].number
-    page = client.search(Q415.model_copy(update={"contains": last[-7:]}))
+    page = client.search(Q415.replace(contains=last[-7:]))
     assert [n.number for n in page.numbers] == [last]
     assert page.next_cursor is None
 
@@ -243,7 +243,7 @@ def test_number_not_available(kros: Backend, api: httpx.Client) -> None:
     with pytest.raises(NotAvailable):
         client.buy(taken, Routing(), {})
     with pytest.raises(NotAvailable):  # exact-number buy: not in the inventory any more
-        client.buy(taken.model_copy(update={"vendor_ref": None}), Routing(), {})
+        client.buy(taken.replace(vendor_ref=None), Routing(), {})
     assert _buys(kros) == [row["number"]]
 
 

@@ -221,7 +221,7 @@ def owned(wire: PhoneNumber, known: AvailableNumber | OwnedNumber | None = None)
         missing["monthly_cost"] = known.monthly_cost
     if wire.setup_cost_cents is None:
         missing["setup_cost"] = known.setup_cost
-    return result.model_copy(update=missing)
+    return result.replace(**missing)
 
 
 def error_from(response: httpx.Response) -> VendorError:

@@ -54,8 +54,8 @@ class Vendor(abc.ABC):
     name: ClassVar[str]
     info: ClassVar[VendorInfo]
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings) -> None:  # noqa: B027 - the constructor contract
+        """Build the vendor's clients from ``settings`` (the instance does not keep them)."""
 
     # -- check-time validation (no network) ---------------------------------------------
     @classmethod

@@ -243,7 +243,7 @@ class BolnaVendor(Vendor):
                 "one agent (voice_target) only",
                 vendor=_NAME,
             )
-        result = owned.model_copy(update={"routing": Routing(voice_target=new.voice_target)})
+        result = owned.replace(routing=Routing(voice_target=new.voice_target))
         if old.voice_target == new.voice_target:
             return result
         phone_number_id = self._id_of(owned)

@@ -215,7 +215,7 @@ class KrosAIVendor(Vendor):
             )
         body = wire.patch_body(changed, new)
         if not body:
-            return owned.model_copy(update={"routing": new})
+            return owned.replace(routing=new)
         vendor_id = owned.vendor_id or self._vendor_id(owned.number)
         what = f"update routing of {owned.number}"
         response = self.http.request(
@@ -227,7 +227,7 @@ class KrosAIVendor(Vendor):
         )
         raw = json_or_none(response)
         if not isinstance(raw, dict) or "id" not in raw:
-            return owned.model_copy(update={"routing": new})
+            return owned.replace(routing=new)
         return wire.owned(parse(_NAME, wire.PhoneNumber, raw, response, what), owned)
 
     def release(self, number: str, vendor_id: str) -> None:

@@ -187,7 +187,7 @@ class PlivoVendor(Vendor):
             return owned
         # The purchase has no alias field: a label costs one update right after the buy.
         try:
-            labelled = owned.routing.model_copy(update={"label": routing.label})
+            labelled = owned.routing.replace(label=routing.label)
             return self.update_routing(owned, owned.routing, labelled)
         except PhoneNumbersError as exc:
             self._release_after(number, f"bought {number} but could not set its alias ({exc})")
@@ -230,9 +230,7 @@ class PlivoVendor(Vendor):
             body["app_id"] = new.voice_target or ""
         if "label" in changed:
             body["alias"] = new.label or ""
-        applied = owned.model_copy(
-            update={"routing": Routing(voice_target=new.voice_target, label=new.label)}
-        )
+        applied = owned.replace(routing=Routing(voice_target=new.voice_target, label=new.label))
         if not body:
             return applied
         try:

@@ -55,13 +55,13 @@ def _available(item: InventoryItem) -> AvailableNumber:
 
 
 def _owned(record: OwnedRecord) -> OwnedNumber:
-    offer = _available(record.item).model_dump(exclude_none=True)
+    offer = _available(record.item).to_dict(exclude_none=True)
     offer.pop("vendor_ref", None)
     return OwnedNumber(
         **offer,
         vendor_id=record.vendor_id,
         status=record.status,
-        routing=Routing.model_validate(record.routing),
+        routing=Routing.from_dict(record.routing),
     )
 
 
@@ -106,7 +106,7 @@ class SandboxVendor(Vendor):
                 candidate.number,
                 vendor=self.name,
                 vendor_id=f"sbx_{uuid.uuid4().hex[:16]}",
-                routing=routing.model_dump(exclude_none=True),
+                routing=routing.to_dict(exclude_none=True),
             )
         except Unavailable:
             raise NotAvailable(

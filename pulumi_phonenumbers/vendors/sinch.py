@@ -247,7 +247,7 @@ class SinchVendor(Vendor):
     def update_routing(self, owned: OwnedNumber, old: Routing, new: Routing) -> OwnedNumber:
         body = wire.patch_body(old, new)
         if not body:
-            return owned.model_copy(update={"routing": new})
+            return owned.replace(routing=new)
         if old.sms_target and new.sms_target and old.sms_target != new.sms_target:
             # Sinch: unlink the current service plan before linking another one.
             self._patch(owned.number, {"smsConfiguration": {"servicePlanId": ""}})

@@ -211,7 +211,7 @@ class SondosVendor(Vendor):
     def update_routing(self, owned: OwnedNumber, old: Routing, new: Routing) -> OwnedNumber:
         """Unassign the old assistant (if any), then assign the new one (if any)."""
         before, after = old.voice_target, new.voice_target
-        result = owned.model_copy(update={"routing": Routing(voice_target=after)})
+        result = owned.replace(routing=Routing(voice_target=after))
         if before == after:
             return result
         number_id = self._number_id(owned)
