@@ -46,6 +46,13 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "PHONENUMBERS_TIMEOUT_SECONDS",
         default="15",
     ),
+    ConfigKey(
+        "previewInventory",
+        "`true`: `pulumi preview` searches the vendor for numbers about to be created and fails "
+        "when none can be had (searches only; off by default).",
+        "PHONENUMBERS_PREVIEW_INVENTORY",
+        default="false",
+    ),
     ConfigKey("plivoAuthId", "Plivo auth id (MA... / SA...).", "PLIVO_AUTH_ID", secret=True),
     ConfigKey("plivoAuthToken", "Plivo auth token.", "PLIVO_AUTH_TOKEN", secret=True),
     ConfigKey(
@@ -156,6 +163,14 @@ class Settings:
         if not 0 < value <= 600:
             raise ConfigError(f"{NAMESPACE}:timeoutSeconds must be in (0, 600], got {text!r}")
         return value
+
+    @property
+    def preview_inventory(self) -> bool:
+        """``previewInventory`` as a bool (ConfigError unless true/false)."""
+        text = (self.get("previewInventory") or "false").strip().lower()
+        if text not in ("true", "false"):
+            raise ConfigError(f"{NAMESPACE}:previewInventory must be true or false, got {text!r}")
+        return text == "true"
 
     def sandbox_path(self) -> Path:
         """Resolved SQLite path of the sandbox vendor."""

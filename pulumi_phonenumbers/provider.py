@@ -32,6 +32,7 @@ from pulumi.dynamic import (
 
 from . import _failures
 from . import inputs as _inputs
+from ._inventory_check import InventoryCheck, has_unknown
 from ._purchase import Purchase
 from .config import Settings
 from .errors import NotFound, PhoneNumbersError
@@ -74,6 +75,7 @@ class PhoneNumberProvider(ResourceProvider):
     _claims_lock: ClassVar[threading.Lock] = threading.Lock()
     #: When (monotonic) this process bought each number it has not released since.
     _bought: ClassVar[dict[tuple[str, str], float]] = {}
+    _inventory: ClassVar[InventoryCheck] = InventoryCheck()
 
     # -- configuration ------------------------------------------------------------------
     def configure(self, req: ConfigureRequest) -> None:
@@ -86,6 +88,7 @@ class PhoneNumberProvider(ResourceProvider):
                 vendor.close()
             cls._vendors = {}
         cls._settings = settings
+        cls._inventory.clear()
 
     @classmethod
     def _settings_now(cls) -> Settings:
@@ -97,7 +100,7 @@ class PhoneNumberProvider(ResourceProvider):
         return get_vendor(name, self._settings_now(), self._vendors)
 
     # -- check / diff (no network) ------------------------------------------------------
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate and normalise; every problem is a ``CheckFailure`` naming the field."""
         default_vendor = self._settings_now().get("vendor") or "sandbox"
         infos = vendor_infos()  # imports only the vendor being checked
@@ -121,9 +124,22 @@ class PhoneNumberProvider(ResourceProvider):
                     _inputs.query_of(normalized), options if isinstance(options, dict) else {}
                 )
                 failures.extend(extra)
+            if not failures and not olds:
+                failures.extend(self._inventory_failures(normalized))
         except Exception as exc:  # check must answer, never crash
             return CheckResult(dict(news), [CheckFailure("", f"invalid inputs: {exc}")])
         return CheckResult(normalized, [CheckFailure(p, r) for p, r in failures])
+
+    def _inventory_failures(self, normalized: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """``previewInventory``: can a resource about to be created be had? (searches only)"""
+        settings = self._settings_now()
+        if not settings.preview_inventory or has_unknown(normalized):
+            return []
+        vendor = self._vendor(normalized["vendor"])
+        try:
+            return self._inventory.failures(vendor, normalized, _inputs.query_of)
+        except PhoneNumbersError as exc:
+            return [("vendor", f"previewInventory could not ask {vendor.name}: {exc}")]
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Replace on vendor / exact-number change or unsatisfied criteria; else update."""
