@@ -64,8 +64,15 @@ def _assistants(sondos: Backend) -> dict[str, Any]:
 
 
 def _listed(api: httpx.Client, number_id: str) -> dict[str, Any]:
-    rows = api.get("/user/phone-numbers").json()["data"]
+    rows = api.get("/user/phone-numbers/all").json()["data"]
     return next(r for r in rows if str(r["id"]) == number_id)
+
+
+def _holder(api: httpx.Client, number_id: str) -> int | None:
+    """The assistant holding a number, from the assistants list (the list item has none)."""
+    rows = api.get("/user/assistants/get", params={"per_page": 100}).json()["data"]
+    held = [a["id"] for a in rows if str(a["phone_number_id"]) == number_id]
+    return held[0] if held else None
 
 
 # -- auth and error shapes -----------------------------------------------------------------
@@ -203,8 +210,8 @@ def test_emulator_keeps_assignment_one_to_one(sondos: Backend, api: httpx.Client
     assistants = _assistants(sondos)
     assert assistants["900"]["phone_number_id"] is None
     assert assistants["901"]["phone_number_id"] == int(second.vendor_id)
-    assert _listed(api, first.vendor_id)["assistant_id"] is None
-    assert _listed(api, second.vendor_id)["assistant_id"] == 901
+    assert _holder(api, first.vendor_id) is None
+    assert _holder(api, second.vendor_id) == 901
     inbound = api.get("/user/assistants/phone-numbers", params={"type": "inbound"}).json()
     assert [row["id"] for row in inbound] == [int(first.vendor_id)]
     bad = api.put("/user/assistant/901", json={"phone_number_id": 99999})
@@ -223,16 +230,56 @@ def test_dropping_voice_target_unassigns_the_assistant(sondos: Backend) -> None:
     assert got is not None and got.routing == Routing()
 
 
-def test_list_falls_back_to_other_list_paths(sondos: Backend) -> None:
+GB_LOCAL = NumberQuery(country="GB", number_type="local")
+
+
+def test_voice_only_number_is_listed_with_its_assistant(sondos: Backend, api: httpx.Client) -> None:
+    """A voice-only number is missing from the legacy list; reads use ``/all`` + assistants."""
     client = _client(sondos)
-    owned = client.update_routing(_bought(client), Routing(), Routing(voice_target="812"))
-    sondos.faults(rules=[{"method": "GET", "path": r"/user/phone-numbers$", "status": 404}])
+    candidate = client.search(GB_LOCAL).numbers[0]
+    assert candidate.capabilities == ("voice",)
+    owned = client.update_routing(
+        client.buy(candidate, Routing(), {}), Routing(), Routing(voice_target="812")
+    )
+    legacy = api.get("/user/phone-numbers").json()["data"]
+    assert owned.number not in {r["phone_number"] for r in legacy}
+    item = _listed(api, owned.vendor_id)
+    assert set(item) == {
+        "id",
+        "phone_number",
+        "country_code",
+        "type",
+        "type_label",
+        "sms_capable",
+        "region",
+        "has_active_subscription",
+        "created_at",
+    }
+    assert item["sms_capable"] is False and item["has_active_subscription"] is True
+
+    sondos.control("DELETE", "requests")
     got = client.get(owned.number, owned.vendor_id)
-    assert got is not None and got.routing.voice_target == "812"  # from /user/phone-numbers/all
-    sondos.faults(rules=[{"method": "GET", "path": r"/user/phone-numbers/all$", "status": 404}])
-    got = client.get(owned.number, owned.vendor_id)  # the documented list: no assistant id
-    assert got is not None and got.vendor_id == owned.vendor_id and got.routing == Routing()
-    assert client._list_path == "/user/assistants/phone-numbers"
+    assert got is not None and got.vendor_id == owned.vendor_id
+    assert got.routing.voice_target == "812" and got.capabilities == ("voice",)
+    assert owned.number in {n.number for n in client.list_owned()}
+    reads = {(m, p) for m, p, _ in sondos.requests()}
+    assert reads == {("GET", "/api/user/phone-numbers/all"), ("GET", "/api/user/assistants/get")}
+
+
+def test_assistants_are_read_page_by_page(sondos: Backend, api: httpx.Client) -> None:
+    client = _client(sondos)
+    owned = _bought(client)
+    for assistant in range(700, 905):  # 205 assistants: three pages of 100
+        assert api.put(f"/user/assistant/{assistant}", json={"phone_number_id": None}).is_success
+    client.update_routing(owned, Routing(), Routing(voice_target="904"))
+    sondos.control("DELETE", "requests")
+    got = client.get(owned.number, owned.vendor_id)
+    assert got is not None and got.routing.voice_target == "904"
+    pages = [q for m, p, q in sondos.requests() if p.endswith("/assistants/get")]
+    assert pages == [f"per_page=100&page={n}" for n in (1, 2, 3)]
+    too_big = api.get("/user/assistants/get", params={"per_page": 101})
+    assert too_big.status_code == 422 and "per_page" in too_big.json()["errors"]
+    assert api.patch("/user/assistant/904", json={"phone_number_id": None}).status_code == 405
 
 
 # -- scheduled release -----------------------------------------------------------------------
@@ -242,7 +289,7 @@ def test_release_is_scheduled_and_counts_as_released(sondos: Backend, api: httpx
     client.release(owned.number, owned.vendor_id)
 
     pending = _listed(api, owned.vendor_id)
-    assert pending["status"] == "pending_release" and pending["scheduled_release_at"]
+    assert pending["has_active_subscription"] is False  # listed until the period ends
     assert _assistants(sondos)["812"]["phone_number_id"] is None  # release side effect
     assert client.get(owned.number, owned.vendor_id) is None
     assert owned.number not in {n.number for n in client.list_owned()}
@@ -315,3 +362,32 @@ def test_provider_releases_when_routing_fails(sondos: Backend, serialized_provid
     assert len(bought) == 1 and _ops(sondos, "release") == bought
     assert not sondos.owned_numbers()
     assert API_KEY not in info.value.detail
+
+
+def test_refresh_keeps_a_voice_only_number_and_its_assistant(
+    sondos: Backend, serialized_provider: str
+) -> None:
+    """Through the provider: a routed voice-only number survives refresh and does not drift."""
+    urn = URN.format("voice")
+    with ProviderProcess() as provider:
+        provider.configure(sondos.config)
+        outcome = provider.check(
+            urn,
+            {},
+            {
+                "__provider": serialized_provider,
+                "vendor": "sondos",
+                "country": "GB",
+                "capabilities": ["voice"],
+                "routing": {"voice_target": "812"},
+            },
+        )
+        assert outcome.failures == []
+        id_, outs = provider.create(urn, outcome.inputs)
+        assert outs["number_capabilities"] == ["voice"]
+        sondos.control("DELETE", "requests")
+        read_id, read_outs, _ = provider.read(urn, id_, outs)
+        assert read_id == id_ and read_outs["routing"] == {"voice_target": "812"}
+        assert provider.diff(urn, id_, read_outs, outcome.inputs).changes is False
+    reads = {p for m, p, _ in sondos.requests() if m == "GET"}
+    assert reads == {"/api/user/phone-numbers/all", "/api/user/assistants/get"}

@@ -11,10 +11,14 @@ Control API (same for every vendor)::
     DELETE /_emulator/faults     clear faults
     POST   /_emulator/settings   {"<switch>": value}  vendor switches (KYC, payment ...)
     POST   /_emulator/release    {"number": "+E164"}  out-of-band release (as if in the console)
+    GET    /_emulator/requests   {"requests": [{"method", "path", "query"}, ...]}  oldest first,
+                                 every vendor request received (the last 10,000; a logging proxy)
+    DELETE /_emulator/requests   forget the request log
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import importlib
 import socket
@@ -74,12 +78,17 @@ class EmulatorApp:
         self.faults = Faults()
         self._in_flight = 0
         self._idle = threading.Condition()
+        #: ``(method, path, query)`` of every vendor request received, oldest first.
+        self.requests: collections.deque[tuple[str, str, str]] = collections.deque(maxlen=10_000)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
         if request.path.startswith("/_emulator/"):
             response = self._control(request)
         else:
+            self.requests.append(
+                (request.method, request.path, request.query_string.decode("latin-1"))
+            )
             with self._idle:
                 self._in_flight += 1
             try:
@@ -153,12 +162,18 @@ class EmulatorApp:
                         ]
                     }
                 )
+            if action == "requests" and request.method in ("GET", "DELETE"):
+                if request.method == "DELETE":
+                    self.requests.clear()
+                rows = [{"method": m, "path": p, "query": q} for m, p, q in list(self.requests)]
+                return json_response({"requests": rows})
             if action == "reset" and request.method == "POST":
                 self.faults.clear()
                 self.wait_idle()
                 store.reset()
                 self.faults.clear()
                 self.face.reset()
+                self.requests.clear()
                 return json_response({"reset": True})
             if action == "faults":
                 if request.method == "DELETE":

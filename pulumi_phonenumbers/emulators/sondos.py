@@ -4,9 +4,11 @@ Routes (Bearer auth; 401 ``{"message": "Unauthenticated."}`` otherwise)::
 
     GET    /api/user/phone-numbers/search?country_code=&contains=   {"data": [offer, ...]}
     POST   /api/user/phone-numbers/purchase {"phone_number"}          201 {"message", "data"}
-    GET    /api/user/phone-numbers   (and /all)                        {"data": [entry, ...]}
+    GET    /api/user/phone-numbers/all                                 {"data": [entry, ...]}
+    GET    /api/user/phone-numbers   (legacy: SMS-capable, active subscription only)
+    GET    /api/user/assistants/get?per_page=&page=                    Laravel page of assistants
     GET    /api/user/assistants/phone-numbers[?type=inbound|outbound]  bare array
-    PUT    /api/user/assistant/{id} {"phone_number_id": int|null}      (PATCH accepted too)
+    PUT    /api/user/assistant/{id} {"phone_number_id": int|null}      (PUT only)
     DELETE /api/user/phone-numbers/{id}                                schedules the release
 
 Modelling choices (inferred, vendor-apis.md §5.8):
@@ -21,10 +23,14 @@ Modelling choices (inferred, vendor-apis.md §5.8):
   ``phone_number_id`` and a number has one inbound assistant, so assigning a number held by
   another assistant moves it, and an assistant's previous number becomes unassigned.
 * DELETE schedules the release: the Store releases the number at once (ledger ``release``,
-  back on sale), while the account list keeps showing it flagged ``pending_release`` with
-  ``scheduled_release_at`` (end of the billing period) and a second DELETE is 400.
-* The account list shape (``GET /user/phone-numbers``) is undocumented; this one carries
-  ``assistant_id`` so that a client can read routing back.
+  back on sale), while ``/all`` keeps listing it with ``has_active_subscription: false``
+  until the end of the billing period, and a second DELETE is 400.
+* ``GET /user/phone-numbers/all`` answers the documented item
+  ``{id, phone_number, country_code, type, type_label, sms_capable, region,
+  has_active_subscription, created_at}`` (no assistant field: routing is read from the
+  assistants, each carrying ``phone_number_id``). ``GET /user/phone-numbers`` is the legacy
+  list: only SMS-capable numbers with an active subscription, so a voice-only number is
+  missing from it (docs.aiployees.com / docs.autocalls.ai "get all phone numbers").
 """
 
 from __future__ import annotations
@@ -51,6 +57,17 @@ _PAYMENT = "sondos_payment_method"
 #: Face state kept in Store settings (so ``/_emulator/reset`` clears it).
 _NEXT_ID, _ASSISTANTS, _SCHEDULED = "sondos_next_id", "sondos_assistants", "sondos_scheduled"
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+#: The documented ``/user/phone-numbers/all`` item (docs.aiployees.com, Famulor's client types).
+_ENTRY_FIELDS = (
+    "phone_number",
+    "country_code",
+    "type",
+    "type_label",
+    "sms_capable",
+    "region",
+    "has_active_subscription",
+    "created_at",
+)
 _RELEASED = (
     "Phone number released successfully. It will be removed at the end of the billing period."
 )
@@ -88,11 +105,11 @@ class SondosFace(Face):
         return [
             ("GET", numbers + r"/search", self.search),
             ("POST", numbers + r"/purchase", self.purchase),
-            ("GET", numbers, self.list_all),
+            ("GET", numbers, self.list_legacy),
             ("GET", numbers + r"/all", self.list_all),
+            ("GET", r"/api/user/assistants/get", self.list_assistants),
             ("GET", r"/api/user/assistants/phone-numbers", self.list_assignable),
             ("PUT", assistant, self.update_assistant),
-            ("PATCH", assistant, self.update_assistant),
             ("DELETE", numbers + r"/(?P<number_id>[^/]+)", self.release),
         ]
 
@@ -197,23 +214,56 @@ class SondosFace(Face):
 
     # -- lists --------------------------------------------------------------------------------
     def list_all(self, request: Request) -> Response:
-        """Every number of the account, pending releases flagged (shape inferred)."""
-        holders = self._holders()
+        """Every number; a scheduled release shows ``has_active_subscription: false``."""
+        return json_response({"data": self._entries()})
+
+    def list_legacy(self, request: Request) -> Response:
+        """The legacy list: SMS-capable numbers with an active subscription only."""
+        rows = [e for e in self._entries() if e["sms_capable"] and e["has_active_subscription"]]
+        return json_response({"data": rows})
+
+    def _entries(self) -> list[dict[str, Any]]:
         owned = self.store.owned()
-        entries = [self._entry(r, holders.get(int(r.vendor_id))) for r in owned]
+        entries = [self._entry(r) for r in owned]
         current = {r.number for r in owned}
         for number_id, pending in sorted(self._scheduled().items(), key=lambda kv: int(kv[0])):
             if pending["phone_number"] not in current:  # hidden once the number is bought again
                 entries.append(
                     {
-                        **pending,
                         "id": int(number_id),
-                        "assistant_id": None,
-                        "is_available": False,
-                        "status": "pending_release",
+                        **{k: pending[k] for k in _ENTRY_FIELDS if k in pending},
+                        "has_active_subscription": False,
                     }
                 )
-        return json_response({"data": entries})
+        return entries
+
+    def list_assistants(self, request: Request) -> Response:
+        """Laravel's paginator over the assistants (``per_page`` 1..100, default 10)."""
+        per_page = self._positive(request, "per_page", 10)
+        if per_page > 100:
+            raise _Invalid("per_page", "The per page field must not be greater than 100.")
+        page = self._positive(request, "page", 1)
+        rows = sorted(self._assistants().values(), key=lambda a: int(a["id"]))
+        last = max(1, -(-len(rows) // per_page))
+        chunk = rows[(page - 1) * per_page : page * per_page]
+        return json_response(
+            {
+                "current_page": page,
+                "data": chunk,
+                "last_page": last,
+                "per_page": per_page,
+                "total": len(rows),
+            }
+        )
+
+    @staticmethod
+    def _positive(request: Request, name: str, default: int) -> int:
+        raw = request.args.get(name)
+        if raw is None or raw == "":
+            return default
+        if not raw.isdigit() or int(raw) < 1:
+            raise _Invalid(name, f"The {name.replace('_', ' ')} field must be at least 1.")
+        return int(raw)
 
     def list_assignable(self, request: Request) -> Response:
         """Documented bare array; ``type=inbound`` leaves out numbers already assigned."""
@@ -236,19 +286,16 @@ class SondosFace(Face):
         return json_response(rows)
 
     @staticmethod
-    def _entry(record: OwnedRecord, assistant_id: int | None) -> dict[str, Any]:
+    def _entry(record: OwnedRecord) -> dict[str, Any]:
         return {
             "id": int(record.vendor_id),
             "phone_number": record.number,
             "country_code": record.item.country,
             "type": "normal",
-            "type_label": "Normal",
+            "type_label": "Dedicated Number",
             "sms_capable": "sms" in record.item.capabilities,
-            "price": float(record.item.monthly),
-            "assistant_id": assistant_id,
-            "is_available": assistant_id is None,
-            "status": "active",
-            "scheduled_release_at": None,
+            "region": "us1",
+            "has_active_subscription": True,
             "created_at": _iso(record.bought_at),
         }
 
@@ -262,9 +309,11 @@ class SondosFace(Face):
             assistants = self._assistants()
             assistant = assistants.get(assistant_id) or {
                 "id": int(assistant_id),
-                "assistant_name": f"Assistant {assistant_id}",
-                "calls_direction": "receive",
+                "user_id": 1,
                 "phone_number_id": None,
+                "name": f"Assistant {assistant_id}",
+                "type": "inbound",
+                "status": "active",
             }
             if "phone_number_id" in body:
                 number_id = self._number_id(body["phone_number_id"])
@@ -324,14 +373,8 @@ class SondosFace(Face):
                     assistant["phone_number_id"] = None
             self.store.set_setting(_ASSISTANTS, assistants)
             scheduled[number_id] = {
-                "phone_number": record.number,
-                "country_code": record.item.country,
-                "type": "normal",
-                "type_label": "Normal",
-                "sms_capable": "sms" in record.item.capabilities,
-                "price": float(record.item.monthly),
+                **self._entry(record),
                 "scheduled_release_at": _iso(record.bought_at + _PERIOD.total_seconds()),
-                "created_at": _iso(record.bought_at),
             }
             self.store.set_setting(_SCHEDULED, scheduled)
             self.store.release(record.number, vendor=self.vendor)

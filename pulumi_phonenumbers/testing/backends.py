@@ -117,6 +117,11 @@ class Backend:
         response.raise_for_status()
         return response.json()
 
+    def requests(self) -> list[tuple[str, str, str]]:
+        """``(method, path, query)`` of every vendor request the emulator received, oldest first."""
+        rows = self.control("GET", "requests")["requests"]
+        return [(r["method"], r["path"], r["query"]) for r in rows]
+
     def faults(self, **body: Any) -> None:
         """``POST /_emulator/faults``."""
         self.control("POST", "faults", body)

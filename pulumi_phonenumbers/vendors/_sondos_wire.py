@@ -1,7 +1,7 @@
 """Sondos AI's wire format, private to :mod:`pulumi_phonenumbers.vendors.sondos`.
 
-Lenient pydantic models of the search, purchase and account-list answers (the list shape is
-inferred: a bare array or ``{"data": [...]}``), number normalisation, the mapping onto the
+Lenient pydantic models of the search, purchase, account-list (``/user/phone-numbers/all``)
+and assistants-list answers, number normalisation, the mapping onto the
 vendor-neutral models, and the error mapper for ``{"error": msg}`` and Laravel's
 ``{"message", "errors": {field: [..]}}`` bodies (vendor-apis.md §5).
 """
@@ -22,10 +22,13 @@ from ..models import AvailableNumber, Money, NumberQuery, OwnedNumber, Routing
 
 __all__ = [
     "VENDOR",
+    "Assistant",
     "Listed",
     "Offer",
+    "assistants_page",
     "available",
     "error_from",
+    "is_active",
     "items",
     "message_of",
     "national",
@@ -36,8 +39,6 @@ __all__ = [
 ]
 
 VENDOR = "sondos"
-#: List states that mean "release scheduled" (inferred; the list shape is undocumented).
-_PENDING_STATES = frozenset({"pending_release", "scheduled_for_release", "releasing", "released"})
 
 
 class _Wire(BaseModel):
@@ -66,12 +67,28 @@ class _Purchased(_Wire):
     sms_capable: bool = False
 
 
-class _AssistantRef(_Wire):
+class Assistant(_Wire):
+    """One assistant of ``GET /user/assistants/get`` (only what routing needs; docs.autocalls.ai
+    "List assistants": ``phone_number_id`` is the number assigned to it)."""
+
     id: int
+    phone_number_id: int | None = None
+    type: str | None = None
+
+    @property
+    def inbound(self) -> bool:
+        return (self.type or "").lower() == "inbound"
+
+
+class _AssistantsPage(_Wire):
+    """Laravel's paginator: ``{current_page, data, last_page, ...}``."""
+
+    data: list[Any]
+    last_page: int = 1
 
 
 class Listed(_Wire):
-    """One entry of the account list (shape inferred; unknown fields ignored)."""
+    """One item of ``GET /user/phone-numbers/all`` (documented; no assistant field)."""
 
     id: int
     phone_number: str
@@ -79,26 +96,20 @@ class Listed(_Wire):
     type: str | None = None
     type_label: str | None = None
     sms_capable: bool | None = None
-    price: Decimal | None = None
-    assistant_id: int | None = None
-    assistant: _AssistantRef | None = None
-    status: str | None = None
-    scheduled_release_at: str | None = None
+    region: str | None = None
+    has_active_subscription: bool | None = None
+    created_at: str | None = None
 
     @property
     def pending_release(self) -> bool:
-        return bool(self.scheduled_release_at) or (self.status or "").lower() in _PENDING_STATES
+        """A purchased number whose subscription is cancelled: release scheduled."""
+        purchased = (self.type or "normal").lower() == "normal"
+        return purchased and self.has_active_subscription is False
 
     @property
     def caller_id(self) -> bool:
         kind = (self.type or self.type_label or "").lower().replace(" ", "").replace("_", "")
         return kind == "callerid"
-
-    @property
-    def assigned_to(self) -> int | None:
-        if self.assistant_id is not None:
-            return self.assistant_id
-        return self.assistant.id if self.assistant is not None else None
 
 
 # -- answers ------------------------------------------------------------------------------
@@ -148,6 +159,23 @@ def items(response: httpx.Response, what: str) -> list[Any]:
             f"sondos: unexpected {what} answer", vendor=VENDOR, status=response.status_code
         )
     return found
+
+
+def assistants_page(response: httpx.Response) -> tuple[list[Assistant], int]:
+    """The assistants of one page and ``last_page``; unparsable entries are skipped."""
+    try:
+        page = _AssistantsPage.model_validate(_json(response, "list assistants"))
+    except WireError:
+        raise ServerError(
+            "sondos: unexpected list-assistants answer", vendor=VENDOR, status=response.status_code
+        ) from None
+    found = []
+    for raw in page.data:
+        try:
+            found.append(Assistant.model_validate(raw))
+        except WireError:
+            continue
+    return found, page.last_page
 
 
 def purchase_data(response: httpx.Response, what: str) -> _Purchased:
@@ -210,20 +238,32 @@ def purchased(data: _Purchased, candidate: AvailableNumber) -> OwnedNumber:
     )
 
 
-def owned(listed: Listed) -> OwnedNumber | None:
-    """An active listed number; ``None`` for unparsable, pending-release and caller-ID ones."""
+def is_active(listed: Listed) -> bool:
+    """A number this account holds: parsable, not pending release, not a caller ID."""
+    return (
+        normalize(listed.phone_number) is not None
+        and not listed.pending_release
+        and not listed.caller_id
+    )
+
+
+def owned(listed: Listed, assistant: str | None) -> OwnedNumber | None:
+    """An active listed number routed to ``assistant``; ``None`` when not active.
+
+    The list item has no price, so ``monthly_cost`` reads as 0 USD (the purchase's
+    candidate price is what create reports).
+    """
     number = normalize(listed.phone_number)
-    if number is None or listed.pending_release or listed.caller_id:
+    if number is None or not is_active(listed):
         return None
-    assistant = listed.assigned_to
     return OwnedNumber(
         number=number,
         vendor_id=str(listed.id),
         country=(listed.country_code or e164.country_of(number)).upper(),
         number_type="local",
         capabilities=_capabilities(listed.sms_capable),
-        monthly_cost=Money(amount=listed.price or Decimal("0"), currency="USD"),
+        monthly_cost=Money(amount=Decimal("0"), currency="USD"),
         locality=e164.locality(number),
         status="active",
-        routing=Routing(voice_target=str(assistant) if assistant is not None else None),
+        routing=Routing(voice_target=assistant),
     )

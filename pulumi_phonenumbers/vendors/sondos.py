@@ -13,12 +13,17 @@ Wire mapping (models, parsing and the error mapper in :mod:`._sondos_wire`):
   inbound assistant, so re-routing is *unassign the old assistant, then assign the new one*:
   correct whether the platform moves an assigned number implicitly or refuses it (the docs do
   not say), and 2 calls for 2 changed vendor objects.
-* list    ``GET /user/phone-numbers`` (inferred path, with fallbacks; the shape is tolerated
-  as a bare array or ``{"data": [...]}``); get = list + filter (no get-one endpoint).
+* list    ``GET /user/phone-numbers/all`` -> ``{"data": [{id, phone_number, country_code, type,
+  type_label, sms_capable, region, has_active_subscription, created_at}]}``; get = list +
+  filter (no get-one endpoint). Never ``GET /user/phone-numbers``: on the platform this API
+  is built on, that is a legacy list of SMS-capable numbers with an active subscription only,
+  so a voice-only number would read as gone while still billed (docs/wire-evidence.md).
+  The item has no assistant field: routing is read from ``GET /user/assistants/get`` (Laravel
+  pages of assistants, each with ``phone_number_id``).
 * release ``DELETE /user/phone-numbers/{id}`` only *schedules* the release (the number stays
-  until the end of the billing period). For Pulumi a scheduled release is a release: a second
-  DELETE (400 "already scheduled") and 404 are success, and listed numbers flagged as pending
-  release are reported gone.
+  listed with ``has_active_subscription: false`` until the end of the billing period). For
+  Pulumi a scheduled release is a release: a second DELETE (400 "already scheduled") and 404
+  are success, and listed numbers without an active subscription are reported gone.
 """
 
 from __future__ import annotations
@@ -42,10 +47,11 @@ __all__ = ["SondosVendor"]
 
 _VENDOR = wire.VENDOR
 _MAX_CONTAINS = 10
-#: Account list paths, best first: ``/user/phone-numbers`` (Famulor's and a Sondos client's),
-#: ``/all`` (Famulor's MCP server), then the documented assignable list, which has no assistant
-#: id (routing then reads back as unset). A 404 moves on to the next one.
-_LIST_PATHS = ("/user/phone-numbers", "/user/phone-numbers/all", "/user/assistants/phone-numbers")
+_LIST_PATH = "/user/phone-numbers/all"
+_ASSISTANTS_PATH = "/user/assistants/get"
+#: Largest documented ``per_page`` of the assistants list; pages are read up to ``last_page``.
+_ASSISTANTS_PAGE = 100
+_MAX_ASSISTANT_PAGES = 1000
 
 
 class SondosVendor(Vendor):
@@ -81,7 +87,6 @@ class SondosVendor(Vendor):
             headers={"Authorization": f"Bearer {key}"},
             secrets=settings.secrets(),
         )
-        self._list_path = _LIST_PATHS[0]
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -170,42 +175,62 @@ class SondosVendor(Vendor):
 
     # -- get / list ---------------------------------------------------------------------------
     def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
-        """List + filter (no get-one endpoint). Pending release counts as gone."""
-        match: OwnedNumber | None = None
-        for owned in self.list_owned():
-            if owned.number != number:
+        """List + filter (no get-one endpoint), routing from the assistants. Pending release
+        (no active subscription) counts as gone."""
+        match: wire.Listed | None = None
+        for listed in self._listed():
+            if wire.normalize(listed.phone_number) != number:
                 continue
-            if vendor_id and owned.vendor_id == vendor_id:
-                return owned
-            match = match or owned
-        return match
+            if vendor_id and str(listed.id) == vendor_id:
+                match = listed
+                break
+            match = match or listed
+        if match is None:
+            return None
+        return wire.owned(match, self._holders().get(match.id))
 
     def list_owned(self) -> Iterator[OwnedNumber]:
         """Every active number (pending-release and caller-ID entries left out)."""
-        for raw in wire.items(self._list_response(), "list"):
+        listed = list(self._listed())
+        holders = self._holders() if listed else {}
+        for entry in listed:
+            owned = wire.owned(entry, holders.get(entry.id))
+            if owned is not None:
+                yield owned
+
+    def _listed(self) -> Iterator[wire.Listed]:
+        """The ``/user/phone-numbers/all`` items that are active numbers of this account."""
+        response = self.http.request("GET", _LIST_PATH, kind="read", what="list phone numbers")
+        for raw in wire.items(response, "list"):
             try:
                 listed = wire.Listed.model_validate(raw)
             except WireError:
                 continue
-            owned = wire.owned(listed)
-            if owned is not None:
-                yield owned
+            if wire.is_active(listed):
+                yield listed
 
-    def _list_response(self) -> httpx.Response:
-        """The first list path that exists (all inferred but the last, which lacks routing)."""
-        first = self._list_path
-        for path in (first, *(p for p in _LIST_PATHS if p != first)):
-            try:
-                response = self.http.request("GET", path, kind="read", what="list phone numbers")
-            except NotFound:
-                continue
-            self._list_path = path
-            return response
-        raise NotFound(
-            f"sondos: no phone-number list endpoint answered ({', '.join(_LIST_PATHS)})",
-            vendor=_VENDOR,
-            status=404,
-        )
+    def _holders(self) -> dict[int, str]:
+        """Phone number id -> the assistant answering it (inbound assistants win)."""
+        holders: dict[int, tuple[bool, int]] = {}
+        for page in range(1, _MAX_ASSISTANT_PAGES + 1):
+            response = self.http.request(
+                "GET",
+                _ASSISTANTS_PATH,
+                kind="read",
+                what="list assistants",
+                params={"per_page": str(_ASSISTANTS_PAGE), "page": str(page)},
+            )
+            assistants, last_page = wire.assistants_page(response)
+            for assistant in assistants:
+                if assistant.phone_number_id is None:
+                    continue
+                rank = (not assistant.inbound, assistant.id)
+                held = holders.get(assistant.phone_number_id)
+                if held is None or rank < held:
+                    holders[assistant.phone_number_id] = rank
+            if not assistants or page >= last_page:
+                break
+        return {number_id: str(rank[1]) for number_id, rank in holders.items()}
 
     # -- routing ------------------------------------------------------------------------------
     def update_routing(self, owned: OwnedNumber, old: Routing, new: Routing) -> OwnedNumber:
