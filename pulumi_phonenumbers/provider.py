@@ -34,7 +34,7 @@ from . import _failures
 from . import inputs as _inputs
 from ._inventory_check import InventoryCheck, has_unknown
 from ._purchase import Purchase
-from .config import Settings
+from .config import CONFIG_KEYS, NAMESPACE, Settings
 from .errors import NotFound, PhoneNumbersError
 from .models import AvailableNumber, Money, OwnedNumber, Routing
 from .vendors import Vendor, get_vendor, vendor_class, vendor_infos
@@ -80,8 +80,9 @@ class PhoneNumberProvider(ResourceProvider):
     # -- configuration ------------------------------------------------------------------
     def configure(self, req: ConfigureRequest) -> None:
         """Read stack config (``phonenumbers:*``); secrets stay in this process only."""
-        raw = getattr(req.config, "_props", {}) or {}
-        settings = Settings.from_stack_config(raw)
+        # Public API only: ``Config.get`` of every key we know, fully qualified.
+        names = (f"{NAMESPACE}:{key.name}" for key in CONFIG_KEYS)
+        settings = Settings.from_stack_config({name: req.config.get(name) for name in names})
         cls = type(self)
         if cls._settings != settings:
             for vendor in cls._vendors.values():

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from pulumi_phonenumbers.config import CONFIG_KEYS, NAMESPACE
@@ -25,13 +25,6 @@ from pulumi_phonenumbers.vendors import vendor_class
 
 URN = "urn:pulumi:dev::phonenumbers-test::pulumi-python:dynamic/phonenumbers:PhoneNumber::{}"
 VENDORS = emulated_vendors()
-
-
-class _Config:
-    """What ``ConfigureRequest.config`` looks like to the provider (``_props``)."""
-
-    def __init__(self, props: dict[str, str]) -> None:
-        self._props = props
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +68,7 @@ def _assert_clean(secrets: list[str], *texts: Any) -> None:
 
 def test_serialized_provider_holds_no_credential(backend: Backend) -> None:
     provider = PhoneNumberProvider()
-    provider.configure(ConfigureRequest(_Config(dict(backend.config))))  # type: ignore[arg-type]
+    provider.configure(ConfigureRequest(Config(dict(backend.config), "phonenumbers-test")))
     try:
         text = serialize_provider(PhoneNumberProvider())
         raw = base64.b64decode(text)

@@ -35,8 +35,8 @@ from pulumi.runtime.mocks import (
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import SETTINGS, configure, get_project, get_root_resource, get_stack
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from .._pulumi_compat import ensure_event_loop, sync_await
 from ._plan import Deployment, Registration
 from ._state import STACK_TYPE, to_plain
 
@@ -76,7 +76,7 @@ class _Monitor(MockMonitor):
         if request.type == STACK_TYPE:
             self.deployment.register_stack(urn)
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        _ensure_event_loop()  # type: ignore[no-untyped-call]
+        ensure_event_loop()
         inputs = to_plain(rpc.deserialize_properties(request.object, True))
         reg = Registration(
             urn=urn,
@@ -102,11 +102,11 @@ class _Monitor(MockMonitor):
         if done is None:  # the SDK resolves its outputs as unknown; the run reports the error
             return resource_pb2.RegisterResourceResponse(urn=urn, result=resource_pb2.Result.FAIL)
         id_, outputs = done
-        props = _sync_await(rpc.serialize_properties(outputs, {}))
+        props = sync_await(rpc.serialize_properties(outputs, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=props)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
-        _ensure_event_loop()  # type: ignore[no-untyped-call]
+        ensure_event_loop()
         outputs = rpc.deserialize_properties(request.outputs, True)
         self.deployment.register_outputs(request.urn, dict(outputs or {}))
         return empty_pb2.Empty()

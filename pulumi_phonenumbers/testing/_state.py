@@ -20,6 +20,8 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
+from .._pulumi_compat import RESOURCE_SIG, SECRET_SIG, SIG_KEY
+
 __all__ = [
     "DEFAULT_PROVIDER_TYPE",
     "PHONE_NUMBER_TYPE",
@@ -34,8 +36,6 @@ __all__ = [
 STACK_TYPE = "pulumi:pulumi:Stack"
 PHONE_NUMBER_TYPE = "pulumi-python:dynamic/phonenumbers:PhoneNumber"
 DEFAULT_PROVIDER_TYPE = "pulumi:providers:pulumi-python"
-_SECRET_SIG = rpc._special_sig_key
-_SECRET_VALUE = rpc._special_secret_sig
 
 
 def _now() -> str:
@@ -48,9 +48,9 @@ def to_plain(value: Any) -> Any:
     if type(value).__name__ == "Unknown":
         return rpc.UNKNOWN
     if isinstance(value, Mapping):
-        if value.get(_SECRET_SIG) == _SECRET_VALUE:
+        if value.get(SIG_KEY) == SECRET_SIG:
             return to_plain(value.get("value"))
-        if value.get(_SECRET_SIG) == rpc._special_resource_sig:
+        if value.get(SIG_KEY) == RESOURCE_SIG:
             return str(value.get("urn", ""))
         return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
