@@ -173,6 +173,34 @@ def test_search_filters(plivo: Backend) -> None:
     ).json()["objects"]
 
 
+def test_local_is_searched_as_type_local_and_national_stays_out(plivo: Backend) -> None:
+    """``fixed`` also returns ``national`` numbers: a neutral ``local`` search sends ``local``."""
+
+    def sub_types(kind: str) -> set[str]:
+        params = {"country_iso": "FR", "type": kind}
+        objects = _raw(plivo, "GET", "PhoneNumber/", params=params).json()["objects"]
+        return {o["sub_type"] for o in objects}
+
+    assert sub_types("fixed") == {"local", "national"}
+    assert sub_types("local") == {"local"} and sub_types("national") == {"national"}
+    bad = _raw(plivo, "GET", "PhoneNumber/", params={"country_iso": "FR", "type": "toll_free"})
+    assert bad.status_code == 400 and "type" in bad.json()["error"]
+
+    client = _client(plivo)
+    plivo.control("DELETE", "requests")
+    local = client.search(NumberQuery(country="FR", number_type="local"))
+    assert local.numbers and {n.number_type for n in local.numbers} == {"local"}
+    (search,) = [q for m, p, q in plivo.requests() if p.endswith("/PhoneNumber/")]
+    assert "type=local" in search.split("&")
+    fixed = client.search(NumberQuery(country="FR", number_type="fixed"))
+    assert {n.number_type for n in fixed.numbers} == {"local", "national"}
+    national = client.search(NumberQuery(country="FR", number_type="national"))
+    assert national.numbers and {n.number_type for n in national.numbers} == {"national"}
+    bought = client.buy(local.numbers[0], Routing(), {})
+    got = client.get(bought.number)
+    assert got is not None and got.number_type == "local"
+
+
 # -- paging -----------------------------------------------------------------------------------
 def test_search_pages_by_offset(plivo: Backend) -> None:
     client = _client(plivo)

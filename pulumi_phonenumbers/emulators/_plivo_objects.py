@@ -33,11 +33,10 @@ __all__ = [
     "services_param",
 ]
 
-#: Search ``type`` values (SDK docs: fixed, mobile, tollfree, any; newer docs add local and
-#: national) and the spellings of toll-free seen in Plivo's own pages.
-SEARCH_TYPES = frozenset(
-    {"any", "fixed", "local", "national", "mobile", "tollfree", "toll-free", "toll_free"}
-)
+#: Search ``type`` values: ``tollfree``, ``local``, ``mobile``, ``national``, ``fixed``
+#: (www.plivo.com/docs/numbers/phone-numbers; ``fixed`` = the ``local`` and ``national``
+#: sub-types), plus ``any`` (the SDK's docstring). Anything else is a 400.
+SEARCH_TYPES = frozenset({"any", "fixed", "local", "national", "mobile", "tollfree"})
 _NANP = frozenset({"US", "CA"})
 _LATA = {
     "415": 722,

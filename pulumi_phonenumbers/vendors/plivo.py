@@ -29,9 +29,13 @@ _PAGE = 20  # Plivo's maximum page size (limit <= 20)
 _CONTAINS_SCAN_PAGES = 10
 _AUTH_ID = re.compile(r"^(MA|SA)[A-Z0-9]{18}$")
 _SUBACCOUNT = re.compile(r"^SA[A-Z0-9]{18}$")
-#: Neutral number types onto Plivo's search ``type`` (SDK docs: fixed, mobile, tollfree);
-#: the extras ``fixed`` and ``national`` pass through unchanged.
-_SEARCH_TYPE = {"local": "fixed", "mobile": "mobile", "toll_free": "tollfree"}
+#: Neutral number types onto Plivo's search ``type``, which accepts ``tollfree``, ``local``,
+#: ``mobile``, ``national`` and ``fixed`` (www.plivo.com/docs/numbers/phone-numbers).
+#: ``fixed`` covers the ``local`` *and* ``national`` sub-types, so a neutral ``local`` is
+#: searched as ``local``; the extras ``fixed`` and ``national`` pass through unchanged.
+_SEARCH_TYPE = {"local": "local", "mobile": "mobile", "toll_free": "tollfree"}
+#: The result types (from ``type``/``sub_type``) a search for each neutral type may offer.
+_OFFERED = {"fixed": frozenset({"local", "national"})}
 
 
 class PlivoVendor(Vendor):
@@ -133,7 +137,13 @@ class PlivoVendor(Vendor):
                 what=f"search {query.country} numbers",
             )
             page = wire.parse(wire.SearchResults, response)
-            numbers = [wire.available(obj, query.country) for obj in page.objects]
+            wanted = _OFFERED.get(query.number_type, frozenset({query.number_type}))
+            # Never offer (and so never buy) another sub-type than the one asked for.
+            numbers = [
+                n
+                for n in (wire.available(obj, query.country) for obj in page.objects)
+                if n.number_type in wanted
+            ]
             if query.contains:
                 numbers = [n for n in numbers if query.contains in e164.digits(n.number)]
             following = wire.next_offset(page.meta, offset, len(page.objects))
