@@ -42,7 +42,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ),
     ConfigKey(
         "timeoutSeconds",
-        "Per-request HTTP timeout in seconds.",
+        "Per-request timeout in seconds (HTTP; the sandbox's wait for its file lock).",
         "PHONENUMBERS_TIMEOUT_SECONDS",
         default="15",
     ),
@@ -175,4 +175,14 @@ class Settings:
     def sandbox_path(self) -> Path:
         """Resolved SQLite path of the sandbox vendor."""
         text = self.raw.get("sandboxPath") or self.environ.get("PHONENUMBERS_SANDBOX_PATH")
-        return Path(text).expanduser() if text else default_sandbox_path()
+        if not text:
+            return default_sandbox_path()
+        try:
+            return Path(text).expanduser()
+        except RuntimeError:  # ``~nosuchuser/...``, or ``~`` with no home directory
+            user = text[1:].split("/", 1)[0]
+            who = f"there is no user {user!r}" if user else "this user has no home directory"
+            raise ConfigError(
+                f"sandbox: cannot resolve {NAMESPACE}:sandboxPath {text!r}: {who}; "
+                f"set {NAMESPACE}:sandboxPath (or PHONENUMBERS_SANDBOX_PATH) to a usable path"
+            ) from None

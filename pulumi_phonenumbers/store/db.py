@@ -93,7 +93,9 @@ _ITEM_COLS = (
 class Store:
     """Thread- and process-safe store over one SQLite file (a temp file when ``path`` is None)."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, busy_timeout: float = 30.0) -> None:
+        """``busy_timeout``: seconds a write waits for another writer's lock."""
+        self.busy_timeout = busy_timeout
         if path is None:
             fd, name = tempfile.mkstemp(prefix="phonenumbers-", suffix=".db")
             os.close(fd)
@@ -108,9 +110,12 @@ class Store:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(
-                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
             )
-            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
         return conn

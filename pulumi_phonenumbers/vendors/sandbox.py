@@ -7,13 +7,16 @@ provider's worker threads. Routing is kept verbatim (every field is supported).
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any
 
-from ..config import Settings
-from ..errors import NotAvailable, NotFound
+from ..config import NAMESPACE, Settings
+from ..errors import ConfigError, NotAvailable, NotFound
 from ..models import (
     CAPABILITIES,
     AvailableNumber,
@@ -33,12 +36,50 @@ _stores: dict[str, Store] = {}
 _lock = threading.Lock()
 
 
+def _problem(path: Path, exc: BaseException, waited: float) -> str:
+    """What is wrong with the sandbox file, in the user's terms."""
+    text = str(exc).lower()
+    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
+        return "it is not a SQLite database (corrupt, or some other kind of file)"
+    if "locked" in text or "busy" in text:
+        return f"another process held it locked for {waited:g} s (phonenumbers:timeoutSeconds)"
+    if "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
+        return "this user may not write to it (read-only file, folder or file system)"
+    if path.is_dir():
+        return "it is a directory"
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return f"its folder {str(path.parent)!r} cannot be made: a file is in the way"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    if "unable to open" in text:
+        return "it cannot be opened (a missing folder, or no permission)"
+    return str(exc)
+
+
+@contextmanager
+def _file_errors(path: Path, waited: float) -> Iterator[None]:
+    """Turn a problem with the sandbox file into a ConfigError naming it and the setting.
+
+    SQLite commits a transaction whole or not at all, so a failed call bought nothing.
+    """
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        raise ConfigError(
+            f"sandbox: cannot use the sandbox file {str(path)!r} "
+            f"({NAMESPACE}:sandboxPath): {_problem(path, exc, waited)}; fix the file or set "
+            f"{NAMESPACE}:sandboxPath (or PHONENUMBERS_SANDBOX_PATH) to another path"
+        ) from None
+
+
 def _store(settings: Settings) -> Store:
-    path = str(settings.sandbox_path())
+    path = settings.sandbox_path()
     with _lock:
-        store = _stores.get(path)
+        store = _stores.get(str(path))
         if store is None:
-            store = _stores[path] = Store(path)
+            with _file_errors(path, settings.timeout):
+                store = Store(path, busy_timeout=settings.timeout)
+            _stores[str(path)] = store
     return store
 
 
@@ -80,18 +121,22 @@ class SandboxVendor(Vendor):
         super().__init__(settings)
         self.store = _store(settings)
 
+    def _file(self) -> AbstractContextManager[None]:
+        return _file_errors(self.store.path, self.store.busy_timeout)
+
     def search(self, query: NumberQuery, cursor: str | None = None) -> SearchPage:
         offset = int(cursor or 0)
-        items, total = self.store.search(
-            country=query.country,
-            number_type=query.number_type,
-            area_code=query.area_code,
-            contains=query.contains,
-            capabilities=query.capabilities,
-            max_monthly=query.max_monthly_cost,
-            limit=_PAGE,
-            offset=offset,
-        )
+        with self._file():
+            items, total = self.store.search(
+                country=query.country,
+                number_type=query.number_type,
+                area_code=query.area_code,
+                contains=query.contains,
+                capabilities=query.capabilities,
+                max_monthly=query.max_monthly_cost,
+                limit=_PAGE,
+                offset=offset,
+            )
         nxt = offset + len(items)
         return SearchPage(
             numbers=tuple(_available(i) for i in items),
@@ -102,12 +147,13 @@ class SandboxVendor(Vendor):
         self, candidate: AvailableNumber, routing: Routing, options: Mapping[str, Any]
     ) -> OwnedNumber:
         try:
-            record = self.store.buy(
-                candidate.number,
-                vendor=self.name,
-                vendor_id=f"sbx_{uuid.uuid4().hex[:16]}",
-                routing=routing.to_dict(exclude_none=True),
-            )
+            with self._file():
+                record = self.store.buy(
+                    candidate.number,
+                    vendor=self.name,
+                    vendor_id=f"sbx_{uuid.uuid4().hex[:16]}",
+                    routing=routing.to_dict(exclude_none=True),
+                )
         except Unavailable:
             raise NotAvailable(
                 f"sandbox: {candidate.number} is not available", vendor=self.name, status=404
@@ -115,16 +161,20 @@ class SandboxVendor(Vendor):
         return _owned(record)
 
     def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
-        record = self.store.get(number)
+        with self._file():
+            record = self.store.get(number)
         return _owned(record) if record else None
 
     def list_owned(self) -> Iterator[OwnedNumber]:
-        for record in self.store.owned():
+        with self._file():
+            records = self.store.owned()
+        for record in records:
             yield _owned(record)
 
     def update_routing(self, owned: OwnedNumber, old: Routing, new: Routing) -> OwnedNumber:
         changed = {name: getattr(new, name) for name in old.changed_fields(new)}
-        record = self.store.update(owned.number, vendor=self.name, routing=changed)
+        with self._file():
+            record = self.store.update(owned.number, vendor=self.name, routing=changed)
         if record is None:
             raise NotFound(
                 f"sandbox: {owned.number} is not owned by this account",
@@ -134,4 +184,5 @@ class SandboxVendor(Vendor):
         return _owned(record)
 
     def release(self, number: str, vendor_id: str) -> None:
-        self.store.release(number, vendor=self.name)
+        with self._file():
+            self.store.release(number, vendor=self.name)
