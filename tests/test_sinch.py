@@ -193,6 +193,27 @@ def test_plus_in_paths_raw_or_encoded(sinch: Backend) -> None:
     assert no_plus.status_code == 400 and no_plus.json()["error"]["status"] == "INVALID_ARGUMENT"
 
 
+def test_a_released_number_lingers_until_expire_at_and_reads_as_gone(sinch: Backend) -> None:
+    client = _client(sinch)
+    owned = client.buy(client.search(Q415).numbers[0], Routing(voice_target=APP1), {})
+    client.release(owned.number, owned.vendor_id)
+
+    lingering = _api(sinch, "GET", f"/activeNumbers/{owned.number}")
+    assert lingering.status_code == 200 and lingering.json()["expireAt"]
+    listed = _api(sinch, "GET", "/activeNumbers", params={"type": "LOCAL", "regionCode": "US"})
+    (row,) = [n for n in listed.json()["activeNumbers"] if n["phoneNumber"] == owned.number]
+    assert row["expireAt"] == lingering.json()["expireAt"]
+
+    assert client.get(owned.number, owned.vendor_id) is None
+    assert owned.number not in {n.number for n in client.list_owned()}
+    assert owned.number not in sinch.owned_numbers()  # released: the ledger says so
+    again = client.buy(
+        AvailableNumber(number=owned.number, country="US", number_type="local"), Routing(), {}
+    )
+    assert client.get(again.number) is not None  # bought again: no longer lingering
+    assert not _api(sinch, "GET", f"/activeNumbers/{owned.number}").json()["expireAt"]
+
+
 def test_malformed_requests_get_invalid_argument(sinch: Backend) -> None:
     missing = _api(sinch, "GET", "/availableNumbers", params={"regionCode": "US"})
     assert missing.status_code == 400
@@ -445,8 +466,7 @@ def test_official_sdk_against_the_emulator(sinch: Backend) -> None:
 
     released = numbers.release(number)
     assert released.expire_at is not None and released.expire_at == released.next_charge_date
-    with pytest.raises(NumberNotFoundException):
-        numbers.get(number)
+    assert numbers.get(number).expire_at == released.expire_at  # lingers until expireAt
     with pytest.raises(NumberNotFoundException):
         numbers.rent("+19999999999")
     assert [e["op"] for e in sinch.ledger() if e["number"] == number] == [

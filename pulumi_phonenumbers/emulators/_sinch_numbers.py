@@ -42,6 +42,7 @@ __all__ = [
     "not_found",
     "page_offset",
     "page_token",
+    "parse_rfc3339",
     "pattern_filter",
     "rfc3339",
 ]
@@ -116,6 +117,11 @@ def not_found(resource_type: str, name: str) -> SinchFailure:
 def rfc3339(ts: float) -> str:
     """``2024-06-06T14:42:42.022227Z``."""
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_rfc3339(text: str) -> float:
+    """The inverse of :func:`rfc3339` (a timestamp)."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
 
 
 def pattern_filter(

@@ -18,6 +18,11 @@ Switches (``POST /_emulator/settings``):
   ``scheduled*Provisioning`` for the top level (default 2; 0 = immediately).
 * ``sinch_provisioning_outcome``: ``succeed`` (default) or ``fail`` (status ``FAILED``).
 
+A released number lingers: ``:release`` answers the number with ``expireAt`` set (the end of
+the paid period) and ``GET /activeNumbers`` / ``GET /activeNumbers/{n}`` keep showing it so
+until then (sinch-sdk-python's e2e release step; the OAS' ``expireAt``), while the Store
+counts it released at once (ledger ``release``, back on sale); buying it again hides it.
+
 Every issued token is counted in the store setting ``sinch_tokens_issued`` (the ledger
 keeps to number events: buy, update, release).
 """
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,6 +67,8 @@ _STATUS_NAMES = {
 }
 _NEUTRAL = {v: k for k, v in wire.WIRE_TYPES.items()}
 _DEFAULT_LIST_PAGE = 100
+#: Store setting: released numbers still listed, E.164 -> their released ``ActiveNumber``.
+_LINGERING = "sinch_lingering"
 _MAX_PAGE = 1000
 
 
@@ -335,33 +343,50 @@ class SinchFace(Face):
             raise invalid("orderBy", f'"{order}" is not a valid value')
         size = _int_param(request, "pageSize", _DEFAULT_LIST_PAGE)
         offset = wire.page_offset(args.get("pageToken"))
-        records = [
-            r
+        rows = [
+            (r.item, wire.active_number(r.item, self._state(r), r.bought_at))
             for r in self.store.owned()
-            if r.item.number_type == number_type
-            and (not region or r.item.country == region)
-            and caps <= set(r.item.capabilities)
-            and wire.matches(r.number, filters)
         ]
-        records.sort(
-            key=lambda r: (
-                (str(self._state(r)["displayName"]), r.number)
+        rows += [
+            (item, snapshot)
+            for number, snapshot in self._lingering().items()
+            if (item := self.store.available(number)) is not None
+        ]
+        rows = [
+            (item, obj)
+            for item, obj in rows
+            if item.number_type == number_type
+            and (not region or item.country == region)
+            and caps <= set(item.capabilities)
+            and wire.matches(item.number, filters)
+        ]
+        rows.sort(
+            key=lambda row: (
+                (str(row[1]["displayName"]), row[0].number)
                 if order == "displayName"
-                else r.number
+                else row[0].number
             )
         )
-        page = records[offset : offset + size]
+        page = rows[offset : offset + size]
         nxt = offset + len(page)
-        token = wire.page_token(nxt) if nxt < len(records) else ""
+        token = wire.page_token(nxt) if nxt < len(rows) else ""
         return json_response(
             {
-                "activeNumbers": [
-                    wire.active_number(r.item, self._state(r), r.bought_at) for r in page
-                ],
+                "activeNumbers": [obj for _, obj in page],
                 "nextPageToken": token,
-                "totalSize": len(records),
+                "totalSize": len(rows),
             }
         )
+
+    def _lingering(self) -> dict[str, Any]:
+        """Released numbers still listed: not bought again and before their ``expireAt``."""
+        now = time.time()
+        lingering = dict(self.store.setting(_LINGERING, {}) or {})
+        return {
+            number: snapshot
+            for number, snapshot in lingering.items()
+            if wire.parse_rfc3339(snapshot["expireAt"]) > now and self.store.get(number) is None
+        }
 
     def get_active(self, request: Request, project: str, number: str) -> Response:
         """``GET /activeNumbers/{phoneNumber}``: also one provisioning read."""
@@ -369,6 +394,9 @@ class SinchFace(Face):
         with self._numbers_lock:
             record = self.store.get(number)
             if record is None:
+                snapshot = self._lingering().get(number)
+                if snapshot is not None:
+                    return json_response(snapshot)
                 raise not_found("ActiveNumber", number)
             state = self._state(record)
             _, fail = self._provisioning()
@@ -407,8 +435,14 @@ class SinchFace(Face):
         number = self._number(number)
         with self._numbers_lock:
             record = self.store.get(number)
-            if record is None or not self.store.release(number, vendor=_VENDOR):
+            if record is None:
                 raise not_found("ActiveNumber", number)
-        return json_response(
-            wire.active_number(record.item, self._state(record), record.bought_at, released=True)
-        )
+            released = wire.active_number(
+                record.item, self._state(record), record.bought_at, released=True
+            )
+            if not self.store.release(number, vendor=_VENDOR):
+                raise not_found("ActiveNumber", number)
+            lingering = dict(self.store.setting(_LINGERING, {}) or {})
+            lingering[number] = released
+            self.store.set_setting(_LINGERING, lingering)
+        return json_response(released)

@@ -110,6 +110,13 @@ class ActiveWire(_Wire):
     money: _Money = Field(default_factory=_Money)
     voice: _Voice | None = Field(None, alias="voiceConfiguration")
     sms: _Sms | None = Field(None, alias="smsConfiguration")
+    #: Set by ``:release`` (end of the paid period): a released number stays listed until
+    #: then, so a set ``expireAt`` means released, not renewed, i.e. gone.
+    expire_at: str | None = Field(None, alias="expireAt")
+
+    @property
+    def released(self) -> bool:
+        return bool(self.expire_at)
 
 
 class ActiveList(_Wire):

@@ -10,6 +10,9 @@ SMS configuration but not ``displayName``: when a label is wanted, :meth:`SinchV
 sets it with one PATCH right after the rent and, if that PATCH fails, releases the number
 before raising (nothing is left behind).
 
+A released number stays in ``activeNumbers`` with ``expireAt`` set until the end of its
+paid period; ``get`` and ``list_owned`` treat such a number as gone.
+
 Provisioning is asynchronous: a new configuration first appears under
 ``scheduledVoiceProvisioning`` / ``smsConfiguration.scheduledProvisioning`` with status
 ``WAITING`` or ``IN_PROGRESS`` and moves to the top level later. The client reports the
@@ -217,7 +220,8 @@ class SinchVendor(Vendor):
         )
         if response.status_code == 404:
             return None
-        return wire.owned(wire.ActiveWire.model_validate(response.json()))
+        active = wire.ActiveWire.model_validate(response.json())
+        return None if active.released else wire.owned(active)
 
     def list_owned(self) -> Iterator[OwnedNumber]:
         # Omitting `type` lists MOBILE numbers only (a documented Sinch quirk): ask per type.
@@ -237,7 +241,7 @@ class SinchVendor(Vendor):
                 )
                 page = wire.ActiveList.model_validate(response.json())
                 for active in page.active_numbers:
-                    if active.phone_number not in seen:
+                    if active.phone_number not in seen and not active.released:
                         seen.add(active.phone_number)
                         yield wire.owned(active)
                 token = page.next_page_token
