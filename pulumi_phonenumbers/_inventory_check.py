@@ -21,7 +21,7 @@ from typing import Any
 
 from . import e164
 from .errors import ValidationError
-from .inputs import is_unknown
+from .inputs import has_unknown
 from .lookup import off_criteria
 from .models import NumberQuery
 from .vendors.base import Vendor
@@ -31,15 +31,6 @@ __all__ = ["InventoryCheck", "has_unknown"]
 #: Criteria relaxed (in this order) to find the one that leaves nothing.
 _RELAXABLE = ("area_code", "contains", "capabilities", "max_monthly_cost")
 _Failures = list[tuple[str, str]]
-
-
-def has_unknown(value: Any) -> bool:
-    """True when ``value`` is, or holds at any depth, Pulumi's unknown placeholder."""
-    if isinstance(value, Mapping):
-        return any(has_unknown(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(has_unknown(v) for v in value)
-    return is_unknown(value)
 
 
 def _probes(number: str, query: NumberQuery) -> list[NumberQuery]:

@@ -29,6 +29,15 @@ _TYPE_NAMES: dict[str, str] = {
 }
 
 
+#: Why ``phonenumbers`` could not parse a text (nothing when it "is not a phone number").
+_PARSE_ERRORS: dict[int, str] = {
+    0: " (no country has that calling code)",
+    2: " (too short after the international prefix)",
+    3: " (too short)",
+    4: " (too long)",
+}
+
+
 class InvalidNumber(ValueError):
     """The text is not a valid telephone number."""
 
@@ -41,6 +50,10 @@ def normalize(text: str, region: str | None = None) -> str:
     """
     if not isinstance(text, str) or not text.strip():
         raise InvalidNumber("a phone number must be a non-empty string")
+    if any(ch.isnumeric() and not ch.isascii() for ch in text):
+        # ``phonenumbers`` reads full-width, Devanagari or superscript digits as 0-9; we
+        # take only what a vendor API and a URL path carry unchanged.
+        raise InvalidNumber(f"{text!r} has digits other than 0-9")
     return _normalize(text, region)
 
 
@@ -56,7 +69,8 @@ def _normalize(text: str, region: str | None) -> str:
     try:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidNumber(f"{text!r} is not a phone number ({exc._msg})") from None
+        why = _PARSE_ERRORS.get(exc.error_type, "")
+        raise InvalidNumber(f"{text!r} is not a phone number{why}") from None
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidNumber(f"{text!r} is not a valid phone number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -22,7 +22,9 @@ __all__ = [
     "MAX_MONTHLY_COST_LIMIT",
     "ROUTING_KEYS",
     "UNKNOWN",
+    "has_unknown",
     "is_unknown",
+    "known_options",
     "neutral_type",
     "query_of",
     "routing_of",
@@ -59,6 +61,7 @@ MAX_MONTHLY_COST_LIMIT = 10_000.0
 #: Vendor extras that mean a neutral type (Plivo ``fixed``/``national`` are landlines).
 _TYPE_ALIASES = {"fixed": "local", "national": "local", "tollfree": "toll_free"}
 _ID_RE = re.compile(r"^[A-Za-z0-9._:@/+-]{1,128}$")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 def neutral_type(number_type: str) -> str:
@@ -73,6 +76,22 @@ def is_unknown(value: Any) -> bool:
     return type(value).__name__ == "Unknown"
 
 
+def has_unknown(value: Any) -> bool:
+    """True when ``value`` is, or holds at any depth, Pulumi's unknown placeholder."""
+    if isinstance(value, Mapping):
+        return any(has_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(has_unknown(v) for v in value)
+    return is_unknown(value)
+
+
+def known_options(options: Any) -> dict[str, Any]:
+    """The ``vendor_options`` whose values are fully known (what a vendor can check)."""
+    if not isinstance(options, Mapping):
+        return {}
+    return {k: v for k, v in options.items() if not has_unknown(v)}
+
+
 def validate(
     news: Mapping[str, Any], default_vendor: str, vendors: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -80,252 +99,281 @@ def validate(
 
     ``vendors`` maps vendor names to their :class:`~.vendors.base.VendorInfo`-like objects
     (``countries``, ``number_types``, ``routing_fields``, ``options``, ``capabilities``).
+    Each property gets at most one failure, and its reason does not repeat the property's
+    name (the engine prints ``property: reason``). Unknown values, at any depth, are kept
+    as they are and never reported.
     """
-    failures: list[tuple[str, str]] = []
-    out: dict[str, Any] = {}
     if not isinstance(news, Mapping):
-        return {}, [("", "inputs must be an object")]
-    for key in news:
-        if key not in INPUT_KEYS and key != "__provider":
-            failures.append((str(key), f"unknown input {key!r}; known: {', '.join(INPUT_KEYS)}"))
+        return {}, [("", "the inputs must be an object")]
+    return _Validation(news, vendors).run(default_vendor)
 
-    def text(key: str) -> str | None:
-        value = news.get(key)
+
+class _Validation:
+    """One pass over an input bag: one method per input, each filling ``out``."""
+
+    def __init__(self, news: Mapping[str, Any], vendors: Mapping[str, Any]) -> None:
+        self.news = news
+        self.vendors = vendors
+        self.out: dict[str, Any] = {}
+        self.failures: list[tuple[str, str]] = []
+        self.info: Any = None
+        self.vendor_name: Any = None
+        self.default_vendor = ""
+
+    def fail(self, prop: str, reason: str) -> None:
+        self.failures.append((prop, reason))
+
+    def run(self, default_vendor: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        self.default_vendor = default_vendor
+        self.unknown_keys()
+        self.vendor()
+        self.country_and_number()
+        self.number_type()
+        self.digits("area_code", 5)
+        self.digits("contains", 15)
+        self.capabilities()
+        self.max_monthly_cost()
+        self.flags()
+        self.routing()
+        self.vendor_options()
+        return self.out, self.failures
+
+    def text(self, key: str) -> Any:
+        """The stripped string (``None``, unknown, or ``None`` after a failure)."""
+        value = self.news.get(key)
         if value is None or is_unknown(value):
             return value
         if not isinstance(value, str):
-            failures.append((key, f"{key} must be a string, got {type(value).__name__}"))
+            self.fail(key, f"must be a string, got {type(value).__name__}")
             return None
         return value.strip()
 
-    # vendor
-    vendor = text("vendor") or default_vendor
-    if not is_unknown(vendor):
-        vendor = vendor.lower()
-        if vendor not in vendors:
-            failures.append(
-                ("vendor", f"unknown vendor {vendor!r}; choose one of {', '.join(sorted(vendors))}")
-            )
-    out["vendor"] = vendor
-    info = vendors.get(vendor) if not is_unknown(vendor) else None
+    def unknown_keys(self) -> None:
+        for key in self.news:
+            if key not in INPUT_KEYS and key != "__provider":
+                self.fail(str(key), f"not an input of PhoneNumber; use {', '.join(INPUT_KEYS)}")
 
-    # number (exact) and country
-    number = text("number")
-    country = text("country")
-    if country and not is_unknown(country):
-        country = country.upper()
-        if not re.fullmatch(r"[A-Z]{2}", country):
-            failures.append(
-                (
+    def vendor(self) -> None:
+        vendor = self.text("vendor") or self.default_vendor
+        if not is_unknown(vendor):
+            vendor = vendor.lower()
+            if vendor not in self.vendors:
+                choices = ", ".join(sorted(self.vendors))
+                self.fail("vendor", f"unknown vendor {vendor!r}; choose one of {choices}")
+            self.info = self.vendors.get(vendor)
+        self.vendor_name = self.out["vendor"] = vendor
+
+    def country_and_number(self) -> None:
+        country = self.text("country")
+        valid_country = True
+        if country and not is_unknown(country):
+            country = country.upper()
+            if not (country.isascii() and re.fullmatch(r"[A-Z]{2}", country)):
+                valid_country = False
+                self.fail(
                     "country",
-                    f"country must be an ISO 3166-1 alpha-2 code such as "
-                    f"'US', got {news.get('country')!r}",
+                    "must be an ISO 3166-1 alpha-2 code such as 'US', "
+                    f"got {self.news.get('country')!r}",
                 )
-            )
-    if number and not is_unknown(number):
-        try:
-            number = e164.normalize(
-                number, country if country and not is_unknown(country) else None
-            )
-        except e164.InvalidNumber as exc:
-            failures.append(("number", f"{exc}; write it in E.164, e.g. '+14155550100'"))
-        else:
-            region = e164.country_of(number)
-            if country and not is_unknown(country) and country != region:
-                failures.append(
-                    ("number", f"{number} is a {region} number but country is {country}")
-                )
-            country = country or region
-    out["number"] = number or None
-    country = country or "US"
-    out["country"] = country
-    if (
-        info is not None
-        and not is_unknown(country)
-        and info.countries
-        and country not in info.countries
-    ):
-        failures.append(
-            (
+        known_country = country if country and not is_unknown(country) else None
+        number = self.text("number")
+        if number and not is_unknown(number):
+            try:
+                number = e164.normalize(number, known_country if valid_country else None)
+            except e164.InvalidNumber as exc:
+                self.fail("number", f"{exc}; write it in E.164, e.g. '+14155550100'")
+            else:
+                region = e164.country_of(number)
+                if known_country and valid_country and known_country != region:
+                    self.fail("number", f"{number} is a {region} number but country is {country}")
+                country = country or region
+        self.out["number"] = number or None
+        country = self.out["country"] = country or "US"
+        info = self.info
+        if (
+            valid_country
+            and info is not None
+            and not is_unknown(country)
+            and info.countries
+            and country not in info.countries
+        ):
+            self.fail(
                 "country",
-                f"vendor {vendor} does not sell numbers in {country}; it "
-                f"sells in {', '.join(sorted(info.countries))}",
+                f"vendor {self.vendor_name} does not sell numbers in {country}; it sells in "
+                f"{', '.join(sorted(info.countries))}",
             )
-        )
 
-    # number_type
-    number_type = text("number_type") or "local"
-    if not is_unknown(number_type):
-        number_type = number_type.lower()
-        allowed = set(info.number_types) if info is not None else set(NUMBER_TYPES)
-        if number_type not in allowed:
-            who = f"vendor {vendor}" if info is not None else "number_type"
-            failures.append(
-                (
+    def number_type(self) -> None:
+        number_type = self.text("number_type") or "local"
+        if not is_unknown(number_type):
+            number_type = number_type.lower()
+            allowed = set(self.info.number_types) if self.info is not None else set(NUMBER_TYPES)
+            if is_unknown(self.vendor_name):  # any vendor's extra may turn out fine
+                allowed.update(t for i in self.vendors.values() for t in i.number_types)
+            if number_type not in allowed:
+                who = f"vendor {self.vendor_name} does not offer" if self.info else "there is no"
+                self.fail(
                     "number_type",
-                    f"{who} does not offer number_type "
-                    f"{number_type!r}; choose one of "
-                    f"{', '.join(sorted(allowed))}",
+                    f"{who} {number_type!r}; choose one of {', '.join(sorted(allowed))}",
                 )
-            )
-    out["number_type"] = number_type
+        self.out["number_type"] = number_type
 
-    # area_code, contains
-    for key, limit in (("area_code", 5), ("contains", 15)):
-        value = text(key)
-        if value and not is_unknown(value) and (not value.isdigit() or len(value) > limit):
-            failures.append((key, f"{key} must be 1-{limit} digits, got {news.get(key)!r}"))
-        out[key] = value or None
+    def digits(self, key: str, limit: int) -> None:
+        """``area_code`` / ``contains``: 1 to ``limit`` ASCII digits (``isdigit`` is too lax)."""
+        value = self.text(key)
+        if value and not is_unknown(value) and not _ASCII_DIGITS.fullmatch(value):
+            self.fail(key, f"must be 1-{limit} digits 0-9, got {self.news.get(key)!r}")
+        elif value and not is_unknown(value) and len(value) > limit:
+            self.fail(key, f"must be 1-{limit} digits 0-9, got {len(value)} digits")
+        self.out[key] = value or None
 
-    # capabilities
-    caps = news.get("capabilities")
-    if caps is None:
-        out["capabilities"] = []
-    elif is_unknown(caps):
-        out["capabilities"] = caps
-    elif not isinstance(caps, list | tuple) or not all(isinstance(c, str) for c in caps):
-        failures.append(("capabilities", "capabilities must be a list of 'voice', 'sms', 'mms'"))
-        out["capabilities"] = []
-    else:
+    def capabilities(self) -> None:
+        caps = self.news.get("capabilities")
+        if caps is None:
+            self.out["capabilities"] = []
+            return
+        if is_unknown(caps):
+            self.out["capabilities"] = caps
+            return
+        if not isinstance(caps, list | tuple) or not all(
+            isinstance(c, str) or is_unknown(c) for c in caps
+        ):
+            self.fail("capabilities", "must be a list of 'voice', 'sms', 'mms'")
+            self.out["capabilities"] = []
+            return
+        unknown = [c for c in caps if is_unknown(c)]
         norm = sorted({c.strip().lower() for c in caps if not is_unknown(c)})
-        offered = set(info.capabilities) if info is not None else set(CAPABILITIES)
-        for cap in norm:
-            if cap not in CAPABILITIES:
-                failures.append(
-                    ("capabilities", f"unknown capability {cap!r}; use voice, sms, mms")
-                )
-            elif cap not in offered:
-                failures.append(
-                    ("capabilities", f"vendor {vendor} cannot filter on capability {cap!r}")
-                )
-        out["capabilities"] = norm
+        offered = set(self.info.capabilities) if self.info is not None else set(CAPABILITIES)
+        problems = []
+        strange = [repr(c) for c in norm if c not in CAPABILITIES]
+        if strange:
+            problems.append(f"unknown capability {', '.join(strange)}; use voice, sms or mms")
+        unoffered = [repr(c) for c in norm if c in CAPABILITIES and c not in offered]
+        if unoffered:
+            problems.append(f"vendor {self.vendor_name} cannot filter on {', '.join(unoffered)}")
+        if problems:
+            self.fail("capabilities", "; ".join(problems))
+        # Unknown elements (preview) stay, after the known ones, for the real check at `up`.
+        self.out["capabilities"] = [*norm, *unknown]
 
-    # max_monthly_cost
-    cost = news.get("max_monthly_cost")
-    if cost is None or is_unknown(cost):
-        out["max_monthly_cost"] = cost
-    else:
+    def max_monthly_cost(self) -> None:
+        cost = self.news.get("max_monthly_cost")
+        if cost is None or is_unknown(cost):
+            self.out["max_monthly_cost"] = cost
+            return
         try:
-            if isinstance(cost, bool):
+            if isinstance(cost, bool) or (isinstance(cost, str) and not cost.isascii()):
                 raise TypeError
             amount = float(Decimal(str(cost)))
             if not math.isfinite(amount):
                 raise ValueError
         except (TypeError, ValueError, InvalidOperation):
-            failures.append(
-                ("max_monthly_cost", f"max_monthly_cost must be a number, got {cost!r}")
+            self.fail("max_monthly_cost", f"must be a number (digits 0-9), got {cost!r}")
+            self.out["max_monthly_cost"] = None
+            return
+        if amount <= 0 or amount > MAX_MONTHLY_COST_LIMIT:
+            self.fail(
+                "max_monthly_cost",
+                f"must be > 0 and <= {MAX_MONTHLY_COST_LIMIT:g}, got {cost!r}",
             )
-            out["max_monthly_cost"] = None
+        self.out["max_monthly_cost"] = amount
+
+    def flags(self) -> None:
+        """``adopt`` and ``release_on_delete`` (adopted numbers are kept by default)."""
+        for key in ("adopt", "release_on_delete"):
+            value = self.news.get(key)
+            if value is not None and not is_unknown(value) and not isinstance(value, bool):
+                self.fail(key, f"must be true or false, got {value!r}")
+                value = None
+            self.out[key] = value
+        out = self.out
+        if out["adopt"] is None:
+            out["adopt"] = False
+        if out["release_on_delete"] is None:
+            out["release_on_delete"] = not out["adopt"] if not is_unknown(out["adopt"]) else UNKNOWN
+        if out["adopt"] is True and not out["number"]:
+            self.fail("adopt", "needs number: the E.164 number the account already owns")
+
+    def routing(self) -> None:
+        routing = self.news.get("routing")
+        if routing is None:
+            self.out["routing"] = {}
+        elif is_unknown(routing):
+            self.out["routing"] = routing
+        elif not isinstance(routing, Mapping):
+            self.fail("routing", "must be an object")
+            self.out["routing"] = {}
         else:
-            if amount <= 0 or amount > MAX_MONTHLY_COST_LIMIT:
-                failures.append(
-                    (
-                        "max_monthly_cost",
-                        f"max_monthly_cost must be > 0 and <= "
-                        f"{MAX_MONTHLY_COST_LIMIT:g}, got {cost!r}",
-                    )
-                )
-            out["max_monthly_cost"] = amount
+            norm: dict[str, Any] = {}
+            for key, value in routing.items():
+                ok = self.routing_field(f"routing.{key}", key, value)
+                if ok is not None:
+                    norm[key] = ok
+            self.out["routing"] = norm
 
-    # adopt / release_on_delete
-    for key in ("adopt", "release_on_delete"):
-        value = news.get(key)
-        if value is not None and not is_unknown(value) and not isinstance(value, bool):
-            failures.append((key, f"{key} must be true or false, got {value!r}"))
-            value = None
-        out[key] = value
-    if out["adopt"] is None:
-        out["adopt"] = False
-    if out["release_on_delete"] is None:
-        out["release_on_delete"] = not out["adopt"] if not is_unknown(out["adopt"]) else UNKNOWN
-    if out["adopt"] is True and not out["number"]:
-        failures.append(("adopt", "adopt=True needs number: the E.164 number the account owns"))
+    def routing_field(self, prop: str, key: str, value: Any) -> Any:
+        """The normalised routing value, or ``None`` (unset, or a failure was recorded)."""
+        info = self.info
+        if key not in ROUTING_KEYS:
+            self.fail(prop, f"not a routing field; use {', '.join(ROUTING_KEYS)}")
+            return None
+        if value is None:
+            return None
+        if info is not None and key not in info.routing_fields:
+            supported = ", ".join(sorted(info.routing_fields)) or "none"
+            self.fail(prop, f"vendor {self.vendor_name} cannot honour it; it supports {supported}")
+            return None
+        if is_unknown(value):
+            return value
+        if key in ("inbound", "outbound"):
+            if not isinstance(value, bool):
+                self.fail(prop, "must be true or false")
+                return None
+            return value
+        if not isinstance(value, str) or not value.strip():
+            self.fail(prop, "must be a non-empty string")
+            return None
+        value = value.strip()
+        if key == "label":
+            if len(value) > 128:
+                self.fail(prop, "must be at most 128 characters")
+                return None
+            return value
+        if not _ID_RE.match(value):
+            self.fail(prop, f"{value!r} is not a valid target id")
+            return None
+        if (
+            info is not None
+            and key == "voice_target"
+            and not re.match(info.target_pattern, value, re.ASCII)
+        ):
+            self.fail(
+                prop,
+                f"vendor {self.vendor_name} expects {info.target_format} "
+                f"(e.g. {info.target_examples[0]!r}), got {value!r}",
+            )
+            return None
+        return value
 
-    # routing
-    routing = news.get("routing")
-    if routing is None:
-        out["routing"] = {}
-    elif is_unknown(routing):
-        out["routing"] = routing
-    elif not isinstance(routing, Mapping):
-        failures.append(("routing", "routing must be an object"))
-        out["routing"] = {}
-    else:
-        norm_routing: dict[str, Any] = {}
-        for key, value in routing.items():
-            prop = f"routing.{key}"
-            if key not in ROUTING_KEYS:
-                failures.append(
-                    (prop, f"unknown routing field {key!r}; known: {', '.join(ROUTING_KEYS)}")
-                )
-                continue
-            if value is None:
-                continue
-            if is_unknown(value):
-                norm_routing[key] = value
-            elif key in ("inbound", "outbound"):
-                if not isinstance(value, bool):
-                    failures.append((prop, f"{prop} must be true or false"))
-                    continue
-                norm_routing[key] = value
-            elif not isinstance(value, str) or not value.strip():
-                failures.append((prop, f"{prop} must be a non-empty string"))
-                continue
-            elif key != "label" and not _ID_RE.match(value.strip()):
-                failures.append((prop, f"{prop} {value!r} is not a valid target id"))
-                continue
-            elif key == "label" and len(value) > 128:
-                failures.append((prop, f"{prop} must be at most 128 characters"))
-                continue
-            else:
-                norm_routing[key] = value.strip()
-            if (
-                info is not None
-                and key == "voice_target"
-                and key in info.routing_fields
-                and not is_unknown(value)
-                and not re.match(info.target_pattern, str(value).strip())
-            ):
-                failures.append(
-                    (
-                        prop,
-                        f"vendor {vendor} expects routing.voice_target to be "
-                        f"{info.target_format} (e.g. {info.target_examples[0]!r}), "
-                        f"got {value!r}",
-                    )
-                )
-            if info is not None and key not in info.routing_fields:
-                failures.append(
-                    (
-                        prop,
-                        f"vendor {vendor} cannot honour routing.{key}; it "
-                        f"supports {', '.join(sorted(info.routing_fields)) or 'none'}",
-                    )
-                )
-        out["routing"] = norm_routing
-
-    # vendor_options
-    options = news.get("vendor_options")
-    if options is None:
-        out["vendor_options"] = {}
-    elif is_unknown(options):
-        out["vendor_options"] = options
-    elif not isinstance(options, Mapping):
-        failures.append(("vendor_options", "vendor_options must be an object"))
-        out["vendor_options"] = {}
-    else:
-        known = dict(info.options) if info is not None else {}
-        for key in options:
-            if info is not None and key not in known:
-                failures.append(
-                    (
-                        f"vendor_options.{key}",
-                        f"vendor {vendor} has no option {key!r}; known: "
-                        f"{', '.join(sorted(known)) or 'none'}",
-                    )
-                )
-        out["vendor_options"] = dict(options)
-    return out, failures
+    def vendor_options(self) -> None:
+        options = self.news.get("vendor_options")
+        if options is None:
+            self.out["vendor_options"] = {}
+        elif is_unknown(options):
+            self.out["vendor_options"] = options
+        elif not isinstance(options, Mapping):
+            self.fail("vendor_options", "must be an object")
+            self.out["vendor_options"] = {}
+        else:
+            if self.info is not None:
+                known = ", ".join(sorted(self.info.options)) or "none"
+                for key in options:
+                    if key not in self.info.options:
+                        self.fail(
+                            f"vendor_options.{key}",
+                            f"vendor {self.vendor_name} has no such option; its options: {known}",
+                        )
+            self.out["vendor_options"] = dict(options)
 
 
 def routing_of(props: Mapping[str, Any]) -> Routing:

@@ -114,15 +114,16 @@ class PhoneNumberProvider(ResourceProvider):
                 not failures
                 and isinstance(vendor, str)
                 and vendor in infos
-                and normalized.get("adopt") is not True
+                and normalized.get("adopt") is False
                 and not any(
                     _inputs.is_unknown(normalized.get(k))
                     for k in ("country", "number_type", "vendor_options")
                 )
             ):
-                options = normalized.get("vendor_options")
+                # Options still unknown at preview are checked at `up`, once known.
                 extra = vendor_class(vendor).check_query(
-                    _inputs.query_of(normalized), options if isinstance(options, dict) else {}
+                    _inputs.query_of(normalized),
+                    _inputs.known_options(normalized.get("vendor_options")),
                 )
                 failures.extend(extra)
             if not failures and not olds:

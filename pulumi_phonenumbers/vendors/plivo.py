@@ -96,7 +96,7 @@ class PlivoVendor(Vendor):
         problems: list[tuple[str, str]] = []
 
         def fail(option: str, reason: str) -> None:
-            problems.append((f"vendor_options.{option}", f"vendor plivo: {option} {reason}"))
+            problems.append((f"vendor_options.{option}", f"vendor plivo: {reason}"))
 
         cnam = options.get("cnam_lookup")
         if cnam is not None and cnam not in ("enabled", "disabled"):

@@ -123,8 +123,10 @@ class SinchVendor(Vendor):
         if query.country != "US":
             problems.append(("country", f"vendor sinch cannot buy {query.country} numbers: {why}"))
         if query.number_type != "local":
+            # The reason is said once per check, on the first failure.
+            said = f": {why}" if not problems else " (see country)"
             problems.append(
-                ("number_type", f"vendor sinch cannot buy {query.number_type} numbers: {why}")
+                ("number_type", f"vendor sinch cannot buy {query.number_type} numbers{said}")
             )
         return problems
 

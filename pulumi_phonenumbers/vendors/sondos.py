@@ -99,8 +99,8 @@ class SondosVendor(Vendor):
             return [
                 (
                     "contains",
-                    f"vendor sondos searches with at most {_MAX_CONTAINS} digits "
-                    f"in contains, got {len(query.contains)}",
+                    f"vendor sondos searches with at most {_MAX_CONTAINS} digits, "
+                    f"got {len(query.contains)}",
                 )
             ]
         return []
