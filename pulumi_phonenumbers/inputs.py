@@ -294,16 +294,20 @@ class _Validation:
         if out["adopt"] is True and not out["number"]:
             self.fail("adopt", "needs number: the E.164 number the account already owns")
 
+    def mapping(self, key: str) -> Mapping[str, Any] | None:
+        """The object under ``key`` to validate, or ``None`` once ``out[key]`` is settled
+        (unset -> ``{}``, unknown kept as it is, not an object -> a failure and ``{}``)."""
+        value = self.news.get(key)
+        if isinstance(value, Mapping):
+            return value
+        if value is not None and not is_unknown(value):
+            self.fail(key, "must be an object")
+        self.out[key] = value if is_unknown(value) else {}
+        return None
+
     def routing(self) -> None:
-        routing = self.news.get("routing")
-        if routing is None:
-            self.out["routing"] = {}
-        elif is_unknown(routing):
-            self.out["routing"] = routing
-        elif not isinstance(routing, Mapping):
-            self.fail("routing", "must be an object")
-            self.out["routing"] = {}
-        else:
+        routing = self.mapping("routing")
+        if routing is not None:
             norm: dict[str, Any] = {}
             for key, value in routing.items():
                 ok = self.routing_field(f"routing.{key}", key, value)
@@ -356,24 +360,18 @@ class _Validation:
         return value
 
     def vendor_options(self) -> None:
-        options = self.news.get("vendor_options")
+        options = self.mapping("vendor_options")
         if options is None:
-            self.out["vendor_options"] = {}
-        elif is_unknown(options):
-            self.out["vendor_options"] = options
-        elif not isinstance(options, Mapping):
-            self.fail("vendor_options", "must be an object")
-            self.out["vendor_options"] = {}
-        else:
-            if self.info is not None:
-                known = ", ".join(sorted(self.info.options)) or "none"
-                for key in options:
-                    if key not in self.info.options:
-                        self.fail(
-                            f"vendor_options.{key}",
-                            f"vendor {self.vendor_name} has no such option; its options: {known}",
-                        )
-            self.out["vendor_options"] = dict(options)
+            return
+        if self.info is not None:
+            known = ", ".join(sorted(self.info.options)) or "none"
+            for key in options:
+                if key not in self.info.options:
+                    self.fail(
+                        f"vendor_options.{key}",
+                        f"vendor {self.vendor_name} has no such option; its options: {known}",
+                    )
+        self.out["vendor_options"] = dict(options)
 
 
 def routing_of(props: Mapping[str, Any]) -> Routing:
