@@ -121,11 +121,14 @@ class PhoneNumberProvider(ResourceProvider):
                 )
             ):
                 # Options still unknown at preview are checked at `up`, once known.
-                extra = vendor_class(vendor).check_query(
+                cls = vendor_class(vendor)
+                extra = cls.check_query(
                     _inputs.query_of(normalized),
                     _inputs.known_options(normalized.get("vendor_options")),
                 )
                 failures.extend(extra)
+                if not olds:  # a new number will be bought (a replacement fails at the buy)
+                    failures.extend(cls.check_credentials(self._settings_now()))
             if not failures and not olds:
                 failures.extend(self._inventory_failures(normalized))
         except Exception as exc:  # check must answer, never crash

@@ -400,3 +400,57 @@ def test_official_sdk_against_the_emulator(plivo: Backend, monkeypatch: pytest.M
     assert ops == [("buy", "+" + number), ("update", "+" + number), ("release", "+" + number)]
     with pytest.raises(sdk.exceptions.AuthenticationError):
         sdk.RestClient(config["phonenumbers:plivoAuthId"], "wrong").numbers.get(number)
+
+
+# -- subaccount credentials ----------------------------------------------------------------------
+def test_subaccount_credentials_fail_at_preview_and_at_the_first_purchase(
+    plivo: Backend, serialized_provider: str
+) -> None:
+    """Plivo answers a subaccount's purchase with 404 even for a number its search offered."""
+    from pulumi_phonenumbers.emulators.plivo import SUBACCOUNT_AUTH_ID
+    from pulumi_phonenumbers.testing import ProviderError, ProviderProcess
+
+    sub = {"phonenumbers:plivoAuthId": SUBACCOUNT_AUTH_ID}
+    offered = _raw(plivo, "GET", "PhoneNumber/", params={"country_iso": "US", "pattern": "415"})
+    number = offered.json()["objects"][0]["number"]
+    url = f"{plivo.url}/v1/Account/{SUBACCOUNT_AUTH_ID}/PhoneNumber/{number}/"
+    creds = (SUBACCOUNT_AUTH_ID, plivo.config["phonenumbers:plivoAuthToken"])
+    refused = httpx.post(url, auth=creds, json={}, timeout=10)
+    assert (refused.status_code, refused.json()["error"]) == (404, "not found")
+
+    client = _client(plivo, sub)
+    candidate = client.search(Q415).numbers[0]  # search works with subaccount credentials
+    with pytest.raises(ConfigError) as info:
+        client.buy(candidate, Routing(), {})
+    assert "vendor_options.subaccount" in str(info.value)
+    assert SUBACCOUNT_AUTH_ID not in str(info.value)
+
+    urn = "urn:pulumi:dev::p::pulumi-python:dynamic/phonenumbers:PhoneNumber::sub"
+    news = {"__provider": serialized_provider, "vendor": "plivo", "country": "US"}
+    with ProviderProcess() as provider:
+        provider.configure({**plivo.config, **sub})
+        outcome = provider.check(urn, {}, news)
+        assert [field for field, _ in outcome.failures] == ["vendor"]
+        reason = outcome.failures[0][1]
+        assert "main account" in reason and "vendor_options.subaccount" in reason
+        provider.configure(plivo.config)
+        inputs = provider.check(urn, {}, news).inputs
+        provider.configure({**plivo.config, **sub})
+        plivo.control("DELETE", "requests")
+        with pytest.raises(ProviderError) as failed:
+            provider.create(urn, inputs)
+    assert "vendor_options.subaccount" in failed.value.detail
+    posts = [p for m, p, _ in plivo.requests() if m == "POST"]
+    assert len(posts) == 1  # the first 404 stops the purchase: no other candidate is tried
+    assert not plivo.owned_numbers()
+
+
+def test_main_account_buys_for_a_subaccount(plivo: Backend) -> None:
+    from pulumi_phonenumbers.emulators.plivo import SUBACCOUNT_AUTH_ID
+
+    client = _client(plivo)
+    owned = client.buy(
+        client.search(Q415).numbers[0], Routing(), {"subaccount": SUBACCOUNT_AUTH_ID}
+    )
+    listed = _raw(plivo, "GET", f"Number/{owned.vendor_id}/").json()
+    assert listed["sub_account"] == SUBACCOUNT_AUTH_ID

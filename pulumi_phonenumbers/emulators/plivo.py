@@ -13,6 +13,10 @@ What it holds to:
 * Numbers in countries that need address proof are bought with per-number status
   ``pending`` and ``compliance_status: "pending"``.
 * Bodies are JSON (what the SDKs send); form-encoded bodies are accepted too.
+* One subaccount, ``SUBACCOUNT_AUTH_ID`` (same token): its credentials work everywhere except
+  a purchase, which Plivo answers with 404 ``not found`` even for a number its search just
+  offered ([seed] buy note, vendor-apis.md §8). Buying for a subaccount = main-account
+  credentials + ``subaccount`` in the body.
 
 Routing is stored under Plivo's own names (``app_id``, ``alias``), so the ledger shows
 exactly which fields an update sent. ``app_id`` is accepted as a JSON number or a string
@@ -33,11 +37,13 @@ from ..store import Store, Unavailable
 from . import _plivo_objects as wire
 from .base import BadRequest, Face, Handler, json_response
 
-__all__ = ["DEFAULT_AUTH_ID", "DEFAULT_AUTH_TOKEN", "PlivoFace"]
+__all__ = ["DEFAULT_AUTH_ID", "DEFAULT_AUTH_TOKEN", "SUBACCOUNT_AUTH_ID", "PlivoFace"]
 
 #: A well-formed main-account id ("MA" + 18 upper-case letters or digits).
 DEFAULT_AUTH_ID = "MAPLIVOEMULATOR00001"
 DEFAULT_AUTH_TOKEN = "ZW11bGF0b3ItcGxpdm8tYXV0aC10b2tlbi0wMDAx"
+#: A subaccount of the emulated account ("SA" + 18), authenticated with the same token.
+SUBACCOUNT_AUTH_ID = "SAPLIVOEMULATOR00001"
 _ACCOUNT = r"/v1/Account/(?P<auth_id>[^/]+)"
 _SUBACCOUNT = re.compile(r"^SA[A-Z0-9]{18}$")
 _ALL = 1_000_000  # "no limit" for the store: the face filters and pages in Python
@@ -96,7 +102,7 @@ class PlivoFace(Face):
         if auth is None or auth.type != "basic" or not auth.username:
             return json_response({"error": "Authentication credentials were not provided"}, 401)
         token_ok = hmac.compare_digest((auth.password or "").encode(), self.auth_token.encode())
-        if auth.username != self.auth_id or not token_ok:
+        if auth.username not in (self.auth_id, SUBACCOUNT_AUTH_ID) or not token_ok:
             return self.error(401, "Authentication failed")
         if groups.get("auth_id") != auth.username:
             return self.error(
@@ -201,6 +207,8 @@ class PlivoFace(Face):
     def buy(self, request: Request, auth_id: str, number: str) -> Response:
         """``POST /PhoneNumber/{n}/`` -> 201; 404 ``not found`` when it is not for sale."""
         body = self._body(request)
+        if auth_id != self.auth_id:  # subaccount credentials cannot buy
+            return self.error(404, "not found")
         e164 = self._e164(number)
         item = self.store.available(e164) if e164 else None
         if item is None or e164 is None:

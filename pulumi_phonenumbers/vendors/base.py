@@ -63,6 +63,12 @@ class Vendor(abc.ABC):
         """Vendor-specific problems with a query, as ``(field, reason)``; default none."""
         return []
 
+    @classmethod
+    def check_credentials(cls, settings: Settings) -> list[tuple[str, str]]:
+        """Problems with the configured credentials for *buying* (no network), as
+        ``(field, reason)``; default none. Checked at preview for resources that buy."""
+        return []
+
     # -- the six verbs --------------------------------------------------------------------
     @abc.abstractmethod
     def search(self, query: NumberQuery, cursor: str | None = None) -> SearchPage:

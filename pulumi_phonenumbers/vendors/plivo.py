@@ -33,6 +33,11 @@ _SUBACCOUNT = re.compile(r"^SA[A-Z0-9]{18}$")
 #: ``mobile``, ``national`` and ``fixed`` (www.plivo.com/docs/numbers/phone-numbers).
 #: ``fixed`` covers the ``local`` *and* ``national`` sub-types, so a neutral ``local`` is
 #: searched as ``local``; the extras ``fixed`` and ``national`` pass through unchanged.
+_SUBACCOUNT_BUY = (
+    "vendor plivo: phonenumbers:plivoAuthId is a subaccount auth id (SA...), and Plivo refuses "
+    "purchases made with subaccount credentials (404 'not found' for every number). Set the "
+    "main account's credentials (MA...) and pass the subaccount as vendor_options.subaccount"
+)
 _SEARCH_TYPE = {"local": "local", "mobile": "mobile", "toll_free": "tollfree"}
 #: The result types (from ``type``/``sub_type``) a search for each neutral type may offer.
 _OFFERED = {"fixed": frozenset({"local", "national"})}
@@ -74,6 +79,7 @@ class PlivoVendor(Vendor):
                 "plivo: phonenumbers:plivoAuthId must be a 20-character Plivo auth id starting "
                 "with MA (main account) or SA (subaccount)"
             )
+        self._subaccount = bool(_SUBACCOUNT.match(auth_id))
         base = (settings.get("plivoBaseUrl") or "https://api.plivo.com").rstrip("/")
         # The auth id is part of every URL: it is redacted like the token.
         self.http = HttpClient(
@@ -112,6 +118,13 @@ class PlivoVendor(Vendor):
         if app is not None and not (isinstance(app, str) and app.strip()):
             fail("compliance_application_id", "must be a non-empty string")
         return problems
+
+    @classmethod
+    def check_credentials(cls, settings: Settings) -> list[tuple[str, str]]:
+        """Subaccount credentials cannot buy: Plivo answers 404 "not found" to every purchase."""
+        if _SUBACCOUNT.match((settings.get("plivoAuthId") or "").strip()):
+            return [("vendor", _SUBACCOUNT_BUY)]
+        return []
 
     # -- the six verbs ----------------------------------------------------------------------
     def search(self, query: NumberQuery, cursor: str | None = None) -> SearchPage:
@@ -180,6 +193,8 @@ class PlivoVendor(Vendor):
                 what=f"buy {number}",
             )
         except NotFound as exc:
+            if self._subaccount:  # every candidate would get the same 404: stop here
+                raise ConfigError(_SUBACCOUNT_BUY) from None
             raise NotAvailable(str(exc), vendor=wire.VENDOR, status=exc.status) from None
         owned = OwnedNumber(
             number=number,
