@@ -22,6 +22,7 @@ from typing import Any
 
 from .config import NAMESPACE
 from .errors import ConfigError, NotFound, PhoneNumbersError
+from .inputs import PHONE_NUMBER_TYPE
 from .models import OwnedNumber
 from .vendors.base import Vendor
 
@@ -37,7 +38,6 @@ __all__ = [
     "release_unmanaged",
 ]
 
-PHONE_NUMBER_TYPE = "pulumi-python:dynamic/phonenumbers:PhoneNumber"
 #: Pulumi's marker of a secret value in a stack export.
 _SECRET_SIG = "4dabf18193072939515e22adb298388d"
 

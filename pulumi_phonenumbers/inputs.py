@@ -20,6 +20,7 @@ from .models import CAPABILITIES, NUMBER_TYPES, NumberQuery, Routing
 __all__ = [
     "INPUT_KEYS",
     "MAX_MONTHLY_COST_LIMIT",
+    "PHONE_NUMBER_TYPE",
     "ROUTING_KEYS",
     "UNKNOWN",
     "has_unknown",
@@ -32,6 +33,8 @@ __all__ = [
     "validate",
 ]
 
+#: The type token of a ``PhoneNumber`` in state (``resource.py`` declares it; never change it).
+PHONE_NUMBER_TYPE = "pulumi-python:dynamic/phonenumbers:PhoneNumber"
 #: ``pulumi.runtime.rpc.UNKNOWN``: the value of an unknown input during preview.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 INPUT_KEYS: tuple[str, ...] = (

@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
+from .inputs import INPUT_KEYS
 from .provider import PhoneNumberProvider
 
 __all__ = ["PhoneNumber", "PhoneNumberArgs", "RoutingArgs"]
@@ -116,20 +117,6 @@ class PhoneNumber(Resource, module="phonenumbers", name="PhoneNumber"):
         elif kwargs:
             raise TypeError("pass either args or keyword inputs, not both")
         props = args.to_props()
-        for key in (*self._OUTPUTS, "number"):
-            props.setdefault(key, None)
-        for key in (
-            "vendor",
-            "country",
-            "number_type",
-            "area_code",
-            "contains",
-            "capabilities",
-            "max_monthly_cost",
-            "adopt",
-            "release_on_delete",
-            "routing",
-            "vendor_options",
-        ):
+        for key in (*INPUT_KEYS, *self._OUTPUTS):
             props.setdefault(key, None)
         super().__init__(PhoneNumberProvider(), resource_name, props, opts)

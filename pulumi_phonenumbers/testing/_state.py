@@ -21,6 +21,7 @@ from typing import Any
 from pulumi.runtime import rpc
 
 from .._pulumi_compat import RESOURCE_SIG, SECRET_SIG, SIG_KEY
+from ..inputs import PHONE_NUMBER_TYPE
 
 __all__ = [
     "DEFAULT_PROVIDER_TYPE",
@@ -34,7 +35,6 @@ __all__ = [
 ]
 
 STACK_TYPE = "pulumi:pulumi:Stack"
-PHONE_NUMBER_TYPE = "pulumi-python:dynamic/phonenumbers:PhoneNumber"
 DEFAULT_PROVIDER_TYPE = "pulumi:providers:pulumi-python"
 
 
