@@ -13,14 +13,24 @@ the vendor (``PLIVO_AUTH_ID``...). Exit status: 0 nothing unmanaged (or all rele
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import TextIO
 
 from . import audit as _audit
-from ._http import redact
+from ._cli_safety import (
+    Redacting,
+    SafeParser,
+    UsageError,
+    Writer,
+    config_vocabulary,
+    mask_typed,
+    typed_credentials,
+)
 from .config import CONFIG_KEYS, NAMESPACE, Settings
 from .errors import PhoneNumbersError
 from .vendors import REGISTRY, get_vendor
@@ -30,8 +40,8 @@ __all__ = ["main"]
 _KEYS = {k.name for k in CONFIG_KEYS}
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _parser() -> SafeParser:
+    parser = SafeParser(
         prog="pulumi-phonenumbers", description="Tools for pulumi-phonenumbers stacks."
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -75,7 +85,44 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace, err: TextIO) -> Settings:
+def _config_item(index: int, item: str) -> tuple[str, str]:
+    """``(key, value)`` of one ``--config`` item; the error never repeats the typed text.
+
+    Only a known key name may appear in the message: whatever else was typed (a value
+    after ``:`` instead of ``=``, a value without its key) may be a credential.
+    """
+    key, sep, value = item.partition("=")
+    key = key.removeprefix(NAMESPACE + ":")
+    if sep and key in _KEYS:
+        return key, value
+    bare = item.removeprefix(NAMESPACE + ":")
+    known = max((k for k in _KEYS if bare.startswith(k)), key=len, default="")
+    if known:
+        raise PhoneNumbersError(
+            f"--config {known}...: expected {known}=VALUE (one argument, with '='); "
+            "the rest is not shown, in case it is a credential"
+        )
+    guess = difflib.get_close_matches(key.strip(), sorted(_KEYS), n=1, cutoff=0.6)
+    hint = f"; did you mean {guess[0]}?" if guess else ""
+    raise PhoneNumbersError(
+        f"--config #{index}: expected KEY=VALUE with KEY one of {', '.join(sorted(_KEYS))} "
+        f"(what was typed is not shown, in case it is a credential){hint}"
+    )
+
+
+def _require_files(option: str, paths: Sequence[str]) -> None:
+    """Refuse a path that does not exist without repeating it: it may be a credential
+    typed in the wrong place (``--config-file plivoAuthToken=...``)."""
+    for index, path in enumerate(paths, 1):
+        if not os.path.exists(path):
+            number = f" #{index}" if len(paths) > 1 else ""
+            raise PhoneNumbersError(
+                f"{option}{number}: no such file (the path is not repeated, in case it "
+                "is a credential typed in the wrong place)"
+            )
+
+
+def _settings(args: argparse.Namespace, err: Writer) -> Settings:
     raw: dict[str, str] = {}
     if args.config_file:
         from_file, encrypted = _audit.load_config_file(args.config_file)
@@ -86,18 +133,22 @@ def _settings(args: argparse.Namespace, err: TextIO) -> Settings:
                 "or its environment variable, or use `pulumi config --json "
                 "--show-secrets` output\n"
             )
-    for item in args.config:
-        key, sep, value = item.partition("=")
-        key = key.removeprefix(NAMESPACE + ":")
-        if not sep or key not in _KEYS:
-            raise PhoneNumbersError(
-                f"--config {key!r}: expected KEY=VALUE with KEY one of {', '.join(sorted(_KEYS))}"
-            )
+    for index, item in enumerate(args.config, 1):
+        key, value = _config_item(index, item)
         raw[key] = value
-    return Settings(raw=raw, environ=dict(os.environ))
+    settings = Settings(raw=raw, environ=dict(os.environ))
+    for key in CONFIG_KEYS:
+        value = settings.get(key.name) if key.secret else None
+        # credentials travel in HTTP headers and URLs: printable ASCII only
+        if value and not (value.isascii() and value.isprintable()):
+            raise PhoneNumbersError(
+                f"{NAMESPACE}:{key.name} holds a character no credential can hold (not "
+                "printable ASCII; the value is not shown): check how it was copied"
+            )
+    return settings
 
 
-def _confirm(count: int, vendor: str, out: TextIO) -> bool:
+def _confirm(count: int, vendor: str, out: Writer) -> bool:
     out.write(
         f"Release {count} number(s) from the {vendor} account? A released number is "
         "gone for good. Type 'yes' to release: "
@@ -110,7 +161,7 @@ def _confirm(count: int, vendor: str, out: TextIO) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _print_report(report: _audit.AuditReport, out: TextIO) -> None:
+def _print_report(report: _audit.AuditReport, out: Writer) -> None:
     state = report.state
     out.write(f"{report.vendor}: the account owns {len(report.owned)} number(s)")
     out.write(
@@ -142,57 +193,85 @@ def _print_report(report: _audit.AuditReport, out: TextIO) -> None:
             )
 
 
-def _audit_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _audit_command(args: argparse.Namespace, out: Redacting, err: Redacting) -> int:
     if args.release and not args.state:
         err.write(
             "error: --release needs --state: without it every owned number would look unmanaged\n"
         )
         return 2
+    _require_files("--config-file", [args.config_file] if args.config_file else [])
+    _require_files("--state", [args.state] if args.state else [])
     settings = _settings(args, err)
-    secrets = settings.secrets()
+    out.add(settings.secrets())
+    err.add(settings.secrets())
+    state = _audit.load_state(args.state) if args.state else None
+    vendor = get_vendor(args.vendor, settings)
     try:
-        state = _audit.load_state(args.state) if args.state else None
-        vendor = get_vendor(args.vendor, settings)
-        try:
-            report = _audit.audit(vendor, state)
-            if args.json:
-                out.write(json.dumps(report.to_json(), indent=2) + "\n")
-            else:
-                _print_report(report, out)
-            if args.adopt_program:
-                out.write("\n" + _audit.adopt_program(report))
-            if args.release and report.unmanaged:
-                if not args.yes and not _confirm(len(report.unmanaged), vendor.name, out):
-                    out.write("Nothing released.\n")
-                    return 1
-                failed = 0
-                for number, problem in _audit.release_unmanaged(vendor, report.unmanaged):
-                    if problem:
-                        failed += 1
-                        err.write(redact(f"could not release {number}: {problem}\n", secrets))
-                    else:
-                        out.write(f"released {number}\n")
-                return 1 if failed else 0
-        finally:
-            vendor.close()
-    except PhoneNumbersError as exc:
-        err.write(redact(f"error: {exc}\n", secrets))
-        return 2
+        report = _audit.audit(vendor, state)
+        if args.json:
+            out.write(json.dumps(report.to_json(), indent=2) + "\n")
+        else:
+            _print_report(report, out)
+        if args.adopt_program:
+            out.write("\n" + _audit.adopt_program(report))
+        if args.release and report.unmanaged:
+            if not args.yes and not _confirm(len(report.unmanaged), vendor.name, out):
+                out.write("Nothing released.\n")
+                return 1
+            failed = 0
+            for number, problem in _audit.release_unmanaged(vendor, report.unmanaged):
+                if problem:
+                    failed += 1
+                    err.write(f"could not release {number}: {problem}\n")
+                else:
+                    out.write(f"released {number}\n")
+            return 1 if failed else 0
+    finally:
+        vendor.close()
     return 1 if report.unmanaged else 0
+
+
+def _usage_hint(argv: Sequence[str]) -> str:
+    """A hint for the usual slip: ``--config KEY VALUE`` (two arguments) for ``KEY=VALUE``."""
+    for i, word in enumerate(argv):
+        item = argv[i + 1] if word == "--config" and i + 1 < len(argv) else ""
+        if word.startswith("--config="):
+            item = word.removeprefix("--config=")
+        if item and "=" not in item:
+            return "hint: write --config KEY=VALUE as one argument, with '='\n"
+    return ""
 
 
 def main(
     argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
-    """Run the command line; returns the exit status."""
-    out = out or sys.stdout
-    err = err or sys.stderr
-    args = _parser().parse_args(argv)
+    """Run the command line; returns the exit status.
+
+    Nothing it writes holds a credential: usage errors never repeat typed words that are
+    not the command's own, and all output is redacted of the credentials in force and of
+    values typed in a credential's place.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    vocabulary = parser.vocabulary() | config_vocabulary()
+    typed = typed_credentials(argv, vocabulary)
+    safe_out = Redacting(out or sys.stdout, typed)
+    safe_err = Redacting(err or sys.stderr, typed)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        safe_err.write(exc.usage)
+        safe_err.write(f"error: {mask_typed(exc.message, argv, vocabulary)}\n")
+        safe_err.write(_usage_hint(argv))
+        return 2
     try:
         if args.command == "audit":
-            return _audit_command(args, out, err)
+            return _audit_command(args, safe_out, safe_err)
     except PhoneNumbersError as exc:
-        err.write(f"error: {exc}\n")
+        safe_err.write(f"error: {exc}\n")
+        return 2
+    except Exception:  # a bug: its traceback, redacted like everything else
+        safe_err.write(traceback.format_exc())
         return 2
     return 2
 

@@ -195,7 +195,14 @@ def load_config_file(path: str | Path) -> tuple[dict[str, str], list[str]]:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ConfigError(f"config file {path} is neither JSON nor YAML ({exc})") from None
+            # PyYAML's message quotes the offending line, which may hold a credential:
+            # say only where and what.
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or "not YAML"
+            raise ConfigError(
+                f"config file {path} is neither JSON nor YAML ({problem}{where})"
+            ) from None
     if isinstance(data, Mapping) and isinstance(data.get("config"), Mapping):
         data = data["config"]
     if not isinstance(data, Mapping):
