@@ -135,10 +135,8 @@ def test_a_config_file_that_does_not_parse_is_not_quoted(tmp_path: Path) -> None
 
 def test_a_credential_no_request_can_carry_is_one_clear_error() -> None:
     secret = "kros_live_Zé81Qa"
-    code, out, err = run(
-        ["audit", "--vendor", "krosai", "--config", f"krosaiApiKey={secret}"]
-        + ["--config", "krosaiBaseUrl=http://127.0.0.1:9"]
-    )
+    argv = ["audit", "--vendor", "krosai", "--config", f"krosaiApiKey={secret}"]
+    code, out, err = run([*argv, "--config", "krosaiBaseUrl=http://127.0.0.1:9"])
     assert code == 2 and "Traceback" not in err
     assert "phonenumbers:krosaiApiKey holds a character no credential can hold" in err
     assert_no_secret(out + err, [secret])
