@@ -137,12 +137,12 @@ def _settings(args: argparse.Namespace, err: Writer) -> Settings:
         key, value = _config_item(index, item)
         raw[key] = value
     settings = Settings(raw=raw, environ=dict(os.environ))
-    for key in CONFIG_KEYS:
-        value = settings.get(key.name) if key.secret else None
+    for config_key in CONFIG_KEYS:
+        value = settings.get(config_key.name) if config_key.secret else None
         # credentials travel in HTTP headers and URLs: printable ASCII only
         if value and not (value.isascii() and value.isprintable()):
             raise PhoneNumbersError(
-                f"{NAMESPACE}:{key.name} holds a character no credential can hold (not "
+                f"{NAMESPACE}:{config_key.name} holds a character no credential can hold (not "
                 "printable ASCII; the value is not shown): check how it was copied"
             )
     return settings
