@@ -138,9 +138,9 @@ def _settings(args: argparse.Namespace, err: Writer) -> Settings:
         raw[key] = value
     settings = Settings(raw=raw, environ=dict(os.environ))
     for config_key in CONFIG_KEYS:
-        value = settings.get(config_key.name) if config_key.secret else None
+        secret = settings.get(config_key.name) if config_key.secret else None
         # credentials travel in HTTP headers and URLs: printable ASCII only
-        if value and not (value.isascii() and value.isprintable()):
+        if secret and not (secret.isascii() and secret.isprintable()):
             raise PhoneNumbersError(
                 f"{NAMESPACE}:{config_key.name} holds a character no credential can hold (not "
                 "printable ASCII; the value is not shown): check how it was copied"
