@@ -454,3 +454,28 @@ def test_main_account_buys_for_a_subaccount(plivo: Backend) -> None:
     )
     listed = _raw(plivo, "GET", f"Number/{owned.vendor_id}/").json()
     assert listed["sub_account"] == SUBACCOUNT_AUTH_ID
+
+
+# -- unlinking an application (dialects: the emulator switch plivo_unlink) ------------------------
+@pytest.mark.parametrize("dialect", ["clears", "ignored", "default_app"])
+def test_unlink_is_read_back_in_every_dialect(plivo: Backend, dialect: str) -> None:
+    """``app_id: ""`` then a read: kept old application -> a clear error, never silence."""
+    from pulumi_phonenumbers.emulators.plivo import DEFAULT_NUMBER_APP
+
+    plivo.control("POST", "settings", {"plivo_unlink": dialect})
+    client = _client(plivo)
+    owned = client.buy(client.search(Q415).numbers[0], Routing(voice_target=APP_A), {})
+    plivo.control("DELETE", "requests")
+    if dialect == "ignored":
+        with pytest.raises(ValidationError) as info:
+            client.update_routing(owned, owned.routing, Routing())
+        assert APP_A in str(info.value) and "Plivo console" in str(info.value)
+    else:
+        cleared = client.update_routing(owned, owned.routing, Routing())
+        assert cleared.routing == Routing()
+    sent = [(m, p.rsplit("/", 2)[-2]) for m, p, _ in plivo.requests()]
+    assert sent == [("POST", owned.vendor_id), ("GET", owned.vendor_id)]  # unlink + read back
+    got = client.get(owned.number)
+    assert got is not None
+    expected = {"clears": None, "ignored": APP_A, "default_app": DEFAULT_NUMBER_APP}[dialect]
+    assert got.routing.voice_target == expected

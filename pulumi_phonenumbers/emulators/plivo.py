@@ -13,6 +13,11 @@ What it holds to:
 * Numbers in countries that need address proof are bought with per-number status
   ``pending`` and ``compliance_status: "pending"``.
 * Bodies are JSON (what the SDKs send); form-encoded bodies are accepted too.
+* ``app_id: ""`` on an update (unlink) is a dialect switch, ``plivo_unlink`` (Plivo documents
+  no unlink): ``clears`` (default; what the old SDK's ``unlink_application_number`` meant),
+  ``ignored`` (answers "changed" and keeps the application: plivo-node#63) or ``default_app``
+  (assigns the account's ``default_number_app``, ``DEFAULT_NUMBER_APP``, as the docs say
+  for an ``app_id`` not specified).
 * One subaccount, ``SUBACCOUNT_AUTH_ID`` (same token): its credentials work everywhere except
   a purchase, which Plivo answers with 404 ``not found`` even for a number its search just
   offered ([seed] buy note, vendor-apis.md §8). Buying for a subaccount = main-account
@@ -37,11 +42,20 @@ from ..store import Store, Unavailable
 from . import _plivo_objects as wire
 from .base import BadRequest, Face, Handler, json_response
 
-__all__ = ["DEFAULT_AUTH_ID", "DEFAULT_AUTH_TOKEN", "SUBACCOUNT_AUTH_ID", "PlivoFace"]
+__all__ = [
+    "DEFAULT_AUTH_ID",
+    "DEFAULT_AUTH_TOKEN",
+    "DEFAULT_NUMBER_APP",
+    "SUBACCOUNT_AUTH_ID",
+    "PlivoFace",
+]
 
 #: A well-formed main-account id ("MA" + 18 upper-case letters or digits).
 DEFAULT_AUTH_ID = "MAPLIVOEMULATOR00001"
 DEFAULT_AUTH_TOKEN = "ZW11bGF0b3ItcGxpdm8tYXV0aC10b2tlbi0wMDAx"
+#: The account's ``default_number_app`` (the ``default_app`` unlink dialect assigns it).
+DEFAULT_NUMBER_APP = "10000000000000001"
+_UNLINK = "plivo_unlink"
 #: A subaccount of the emulated account ("SA" + 18), authenticated with the same token.
 SUBACCOUNT_AUTH_ID = "SAPLIVOEMULATOR00001"
 _ACCOUNT = r"/v1/Account/(?P<auth_id>[^/]+)"
@@ -53,6 +67,9 @@ class PlivoFace(Face):
     """Plivo's Numbers API: search, buy, list, get, update, unrent."""
 
     vendor: ClassVar[str] = "plivo"
+    switches: ClassVar[Mapping[str, tuple[Any, ...]]] = {
+        _UNLINK: ("clears", "ignored", "default_app")
+    }
 
     def __init__(
         self, store: Store, auth_id: str = DEFAULT_AUTH_ID, auth_token: str = DEFAULT_AUTH_TOKEN
@@ -314,7 +331,15 @@ class PlivoFace(Face):
             return self.error(404, "not found")
         routing: dict[str, Any] = {}
         if "app_id" in body:
-            routing["app_id"] = self._app_id(body["app_id"])
+            app_id = self._app_id(body["app_id"])
+            if app_id is None:
+                dialect = self.store.setting(_UNLINK, "clears")
+                if dialect == "default_app":
+                    routing["app_id"] = DEFAULT_NUMBER_APP
+                elif dialect == "clears":
+                    routing["app_id"] = None
+            else:
+                routing["app_id"] = app_id
         if "alias" in body:
             routing["alias"] = self._text(body, "alias") or None
         data = self._options(body, record.item.country, record.item.number_type)

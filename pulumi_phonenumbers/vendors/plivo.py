@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from .. import e164
 from .._http import HttpClient
 from ..config import Settings
-from ..errors import ConfigError, NotAvailable, NotFound, PhoneNumbersError
+from ..errors import ConfigError, NotAvailable, NotFound, PhoneNumbersError, ValidationError
 from ..models import CAPABILITIES, AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
 from . import _plivo_wire as wire
 from .base import Vendor, VendorInfo
@@ -250,7 +250,9 @@ class PlivoVendor(Vendor):
         """``POST /Number/{n}/`` with only the changed ``app_id`` / ``alias`` (202)."""
         changed = set(old.changed_fields(new))
         body: dict[str, str] = {}
-        # Unsetting sends "": inferred, Plivo documents no explicit "detach" value.
+        # Unsetting sends app_id "": Plivo documents no detach value; "" is what the old SDK's
+        # unlink_application_number sent, and plivo-node#63 reports it answered "changed"
+        # without unlinking, so an unlink is read back below (docs/wire-evidence.md).
         if "voice_target" in changed:
             body["app_id"] = new.voice_target or ""
         if "label" in changed:
@@ -272,6 +274,29 @@ class PlivoVendor(Vendor):
                 vendor=wire.VENDOR,
                 status=exc.status,
             ) from None
+        if "voice_target" in changed and new.voice_target is None and old.voice_target:
+            return self._unlinked(applied, old.voice_target)
+        return applied
+
+    def _unlinked(self, applied: OwnedNumber, old_app: str) -> OwnedNumber:
+        """Read back an unlink: fail clearly if Plivo kept ``old_app`` on the number."""
+        now = self.get(applied.number)
+        if now is None:
+            raise NotFound(
+                f"plivo: {applied.number} is no longer owned by this account",
+                vendor=wire.VENDOR,
+                status=404,
+            )
+        if now.routing.voice_target == old_app:
+            raise ValidationError(
+                f"plivo: asked to detach application {old_app} from {applied.number} "
+                '(app_id ""), and Plivo answered "changed" but kept it. Plivo documents no '
+                "way to detach an application: route the number to another application "
+                "(routing.voice_target) or detach it in the Plivo console",
+                vendor=wire.VENDOR,
+            )
+        # Detached, or Plivo put the account's default_number_app there (its documented default
+        # for a number without app_id): either way the old target no longer answers.
         return applied
 
     def release(self, number: str, vendor_id: str) -> None:
