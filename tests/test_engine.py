@@ -325,3 +325,14 @@ def test_a_failed_release_after_replacement_is_retried_by_the_next_up(tmp_path: 
         assert bought == sorted(n for _, n in _events(plivo, "release")) == sorted({old, new})
     finally:
         plivo.stop()
+
+
+def test_a_failed_preview_plans_no_deletion(sandbox: Backend, tmp_path: Path) -> None:
+    engine = _engine(_numbers_program, sandbox, tmp_path, names=["a"])
+    engine.up()
+    engine.config["area"] = "41x"
+    with pytest.raises(EngineError, match="area_code") as info:
+        engine.preview()
+    result = info.value.result
+    assert result.op("a") is None and "delete" not in result.summary()
+    assert [r.name for r in result.resources if r.type == PHONE] == ["a"]

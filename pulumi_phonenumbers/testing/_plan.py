@@ -364,13 +364,15 @@ class Deployment:
             news = list(self.news.values())
         unregistered = [r for urn, r in self.olds.items() if urn not in self.news]
         kept = [dataclasses.replace(r, delete=True) for r in self.delete_all(replaced)]
-        if failed and not self.preview:
+        if failed:
             # as `pulumi up` does: after a failed step, nothing the program dropped is deleted
-            # and the stack keeps its previous outputs
-            old_stack = self.olds.get(self.stack_urn)
-            self.outputs = dict(old_stack.outputs) if old_stack else {}
-            if self.stack_urn in self.news:
-                self.news[self.stack_urn].outputs = dict(self.outputs)
+            # and the stack keeps its previous outputs. A preview plans the same: a resource
+            # that failed its check is not "to delete" (its registration just did not finish)
+            if not self.preview:
+                old_stack = self.olds.get(self.stack_urn)
+                self.outputs = dict(old_stack.outputs) if old_stack else {}
+                if self.stack_urn in self.news:
+                    self.news[self.stack_urn].outputs = dict(self.outputs)
             return news + unregistered + kept
         return news + kept + self.delete_all(unregistered, keepers=news)
 
