@@ -7,6 +7,7 @@ re-routed and released), never the engine's own bookkeeping alone.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -336,3 +337,33 @@ def test_a_failed_preview_plans_no_deletion(sandbox: Backend, tmp_path: Path) ->
     result = info.value.result
     assert result.op("a") is None and "delete" not in result.summary()
     assert [r.name for r in result.resources if r.type == PHONE] == ["a"]
+
+
+def test_a_virtualenv_inside_the_project_stays_imported(
+    sandbox: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pulumi's default layout puts the stack's ``venv/`` in the project folder: what is
+    installed there is not the program's own code and must not be unloaded after a run."""
+    project = tmp_path / "proj"
+    site = project / "venv" / "lib" / "python3" / "site-packages"
+    site.mkdir(parents=True)
+    (site / "vendored_lib.py").write_text("PREFIX = 'lib'\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delitem(sys.modules, "vendored_lib", raising=False)
+    (project / "Pulumi.yaml").write_text("name: venv-proj\nruntime: python\n")
+    (project / "helper.py").write_text("LABEL = 'one'\n")
+    (project / "__main__.py").write_text(
+        "import pulumi\nimport vendored_lib\nfrom helper import LABEL\n"
+        "from pulumi_phonenumbers import PhoneNumber\n"
+        "n = PhoneNumber('n', country='US', routing={'voice_target': 't', 'label': LABEL})\n"
+        "pulumi.export('label', vendored_lib.PREFIX + '-' + LABEL)\n"
+    )
+    engine = LocalEngine(project, config=sandbox.config, state=tmp_path / "s.json")
+    assert engine.up().outputs["label"] == "lib-one"
+    installed = sys.modules.get("vendored_lib")
+    assert installed is not None and "helper" not in sys.modules
+
+    (project / "helper.py").write_text("LABEL = 'two'\n")  # the program's own module reloads
+    assert engine.up().outputs["label"] == "lib-two"
+    assert sys.modules.get("vendored_lib") is installed
+    engine.destroy()

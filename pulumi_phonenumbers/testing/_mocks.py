@@ -172,13 +172,25 @@ def load_program(
         finally:
             with contextlib.suppress(ValueError):
                 sys.path.remove(root)
-            for mod in set(sys.modules) - before:  # the project's own helper modules
-                file = getattr(sys.modules[mod], "__file__", None) or ""
-                if file.startswith(root + os.sep):
-                    del sys.modules[mod]
+            for mod in set(sys.modules) - before:
+                if _imported_from(sys.modules[mod], mod, root):
+                    del sys.modules[mod]  # the project's own helper modules: fresh next run
 
     config = _file_config(doc, directory / f"Pulumi.{stack}.yaml", name)
     return LoadedProgram(run, name, directory, config)
+
+
+def _imported_from(module: Any, name: str, root: str) -> bool:
+    """True when ``module`` was found on the ``root`` entry of ``sys.path`` (the program's
+    own ``helper.py`` or ``pkg/sub.py``), not merely stored below it: a virtualenv inside
+    the project folder (Pulumi's default layout) holds installed packages too, and those must
+    stay imported, or the SDK and this package would be loaded twice."""
+    file = getattr(module, "__file__", None) or ""
+    if not file.startswith(root + os.sep):
+        return False
+    first = Path(file[len(root) + 1 :]).parts[0]
+    top = name.split(".", 1)[0]
+    return first in (top, f"{top}.py") or first.startswith(f"{top}.")
 
 
 def run_program(
