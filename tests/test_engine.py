@@ -35,6 +35,14 @@ def _engine(
     return LocalEngine(program, config={**backend.config, **config}, state=tmp_path / "state.json")
 
 
+def _project(directory: Path, files: dict[str, str]) -> Path:
+    """A project directory holding ``files`` (relative path -> text)."""
+    for name, text in files.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_text(text)
+    return directory
+
+
 def _events(backend: Backend, op: str | None = None) -> list[tuple[str, str]]:
     return [(e["op"], e["number"]) for e in backend.ledger() if op is None or e["op"] == op]
 
@@ -265,19 +273,19 @@ def test_step_and_program_failures_are_reported_and_state_kept(
 
 
 def test_project_directory_with_config_defaults(sandbox: Backend, tmp_path: Path) -> None:
-    project = tmp_path / "proj"
-    project.mkdir()
-    (project / "Pulumi.yaml").write_text(
-        "name: demo-proj\nruntime: python\nconfig:\n  target:\n    default: from-project\n"
-    )
-    (project / "Pulumi.dev.yaml").write_text("config:\n  demo-proj:area: '212'\n")
-    (project / "helper.py").write_text("LABEL = 'helper'\n")
-    (project / "__main__.py").write_text(
-        "import pulumi\nfrom helper import LABEL\nfrom pulumi_phonenumbers import PhoneNumber\n"
-        "c = pulumi.Config()\n"
-        "n = PhoneNumber('n', country='US', area_code=c.get('area'),"
-        " routing={'voice_target': c.get('target'), 'label': LABEL})\n"
-        "pulumi.export('n', n.number)\npulumi.export('stack', pulumi.get_stack())\n"
+    project = _project(
+        tmp_path / "proj",
+        {
+            "Pulumi.yaml": "name: demo-proj\nruntime: python\n"
+            "config:\n  target:\n    default: from-project\n",
+            "Pulumi.dev.yaml": "config:\n  demo-proj:area: '212'\n",
+            "helper.py": "LABEL = 'helper'\n",
+            "__main__.py": "import pulumi\nfrom helper import LABEL\n"
+            "from pulumi_phonenumbers import PhoneNumber\nc = pulumi.Config()\n"
+            "n = PhoneNumber('n', country='US', area_code=c.get('area'),"
+            " routing={'voice_target': c.get('target'), 'label': LABEL})\n"
+            "pulumi.export('n', n.number)\npulumi.export('stack', pulumi.get_stack())\n",
+        },
     )
     engine = LocalEngine(project, config=sandbox.config, state=tmp_path / "s.json")
     result = engine.up()
@@ -344,20 +352,21 @@ def test_a_virtualenv_inside_the_project_stays_imported(
 ) -> None:
     """Pulumi's default layout puts the stack's ``venv/`` in the project folder: what is
     installed there is not the program's own code and must not be unloaded after a run."""
-    project = tmp_path / "proj"
-    site = project / "venv" / "lib" / "python3" / "site-packages"
-    site.mkdir(parents=True)
-    (site / "vendored_lib.py").write_text("PREFIX = 'lib'\n")
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.delitem(sys.modules, "vendored_lib", raising=False)
-    (project / "Pulumi.yaml").write_text("name: venv-proj\nruntime: python\n")
-    (project / "helper.py").write_text("LABEL = 'one'\n")
-    (project / "__main__.py").write_text(
-        "import pulumi\nimport vendored_lib\nfrom helper import LABEL\n"
-        "from pulumi_phonenumbers import PhoneNumber\n"
-        "n = PhoneNumber('n', country='US', routing={'voice_target': 't', 'label': LABEL})\n"
-        "pulumi.export('label', vendored_lib.PREFIX + '-' + LABEL)\n"
+    site = "venv/lib/python3/site-packages"
+    project = _project(
+        tmp_path / "proj",
+        {
+            f"{site}/vendored_lib.py": "PREFIX = 'lib'\n",
+            "Pulumi.yaml": "name: venv-proj\nruntime: python\n",
+            "helper.py": "LABEL = 'one'\n",
+            "__main__.py": "import pulumi\nimport vendored_lib\nfrom helper import LABEL\n"
+            "from pulumi_phonenumbers import PhoneNumber\n"
+            "n = PhoneNumber('n', country='US', routing={'voice_target': 't', 'label': LABEL})\n"
+            "pulumi.export('label', vendored_lib.PREFIX + '-' + LABEL)\n",
+        },
     )
+    monkeypatch.syspath_prepend(str(project / site))
+    monkeypatch.delitem(sys.modules, "vendored_lib", raising=False)
     engine = LocalEngine(project, config=sandbox.config, state=tmp_path / "s.json")
     assert engine.up().outputs["label"] == "lib-one"
     installed = sys.modules.get("vendored_lib")
