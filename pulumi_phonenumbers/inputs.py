@@ -15,9 +15,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import e164
-from .models import CAPABILITIES, NUMBER_TYPES, NumberQuery, Routing
+from .models import CAPABILITIES, NUMBER_TYPES, NumberQuery, OwnedNumber, Routing
 
 __all__ = [
+    "ADOPT_CRITERIA",
     "INPUT_KEYS",
     "MAX_MONTHLY_COST_LIMIT",
     "PHONE_NUMBER_TYPE",
@@ -29,6 +30,7 @@ __all__ = [
     "neutral_type",
     "query_of",
     "routing_of",
+    "unmet_by",
     "unsatisfied",
     "validate",
 ]
@@ -445,3 +447,32 @@ def unsatisfied(outs: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
         if isinstance(monthly, int | float) and float(monthly) > float(cost):
             bad.append("max_monthly_cost")
     return bad
+
+
+#: Criteria an adopted number is held to. ``country`` is checked against the number by
+#: ``check``; ``number_type`` always has a default, so it says nothing the user asked for.
+ADOPT_CRITERIA: tuple[str, ...] = ("area_code", "contains", "capabilities", "max_monthly_cost")
+
+
+def unmet_by(owned: OwnedNumber, props: Mapping[str, Any]) -> list[str]:
+    """How the number the account owns misses the declared criteria, one line per criterion
+    (each names the input); empty when it meets them all."""
+    cost = owned.monthly_cost.amount
+    outs = {
+        "number": owned.number,
+        "number_capabilities": list(owned.capabilities),
+        "monthly_cost": float(cost),
+    }
+    has = ", ".join(sorted(owned.capabilities)) or "none"
+    lines = {
+        "area_code": f"area_code {props.get('area_code')}: it is not in that area code",
+        "contains": f"contains {props.get('contains')}: its digits do not contain it",
+        "capabilities": (
+            f"capabilities {', '.join(props.get('capabilities') or [])}: it has {has}"
+        ),
+        "max_monthly_cost": (
+            f"max_monthly_cost {props.get('max_monthly_cost')}: it costs {cost} "
+            f"{owned.monthly_cost.currency} a month"
+        ),
+    }
+    return [lines[k] for k in unsatisfied(outs, props) if k in ADOPT_CRITERIA]

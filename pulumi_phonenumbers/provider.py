@@ -175,19 +175,29 @@ class PhoneNumberProvider(ResourceProvider):
         routing = _inputs.routing_of(props)
         options = props.get("vendor_options") or {}
         if props.get("adopt"):
-            owned = self._adopt(vendor, props["number"], routing)
+            owned = self._adopt(vendor, props, routing)
         elif props.get("number"):
             owned = self._buy_exact(vendor, props, routing, options)
         else:
             owned = self._buy_matching(vendor, props, routing, options)
         return CreateResult(owned.number, self._outputs(props, owned, routing))
 
-    def _adopt(self, vendor: Vendor, number: str, routing: Routing) -> OwnedNumber:
+    def _adopt(self, vendor: Vendor, props: Mapping[str, Any], routing: Routing) -> OwnedNumber:
+        """Take over an owned number: it must meet the declared criteria (checked here,
+        against what the vendor says the number is), else nothing is adopted or changed."""
+        number = props["number"]
         owned = vendor.get(number)
         if owned is None:
             raise PhoneNumbersError(
                 f"adopt {number}: the {vendor.name} account does not own this number; buy it "
                 "with adopt=False, or check the number and the account credentials"
+            )
+        unmet = _inputs.unmet_by(owned, props)
+        if unmet:
+            raise PhoneNumbersError(
+                f"adopt {number}: the number does not meet {'; '.join(unmet)}. Nothing was "
+                "adopted or changed: remove or correct those inputs, or adopt a number that "
+                "meets them"
             )
         declared = routing.declared()
         current = owned.routing

@@ -136,3 +136,33 @@ def test_unsatisfied_criteria() -> None:
     assert unsatisfied(outs, {"number_type": "toll_free"}) == ["number_type"]
     assert unsatisfied(outs, {"number_type": "fixed"}) == []
     assert unsatisfied(outs, {"area_code": UNKNOWN}) == []
+
+
+def test_an_adopted_number_is_held_to_each_declared_criterion() -> None:
+    from decimal import Decimal
+
+    from pulumi_phonenumbers.inputs import unmet_by
+    from pulumi_phonenumbers.models import Money, OwnedNumber
+
+    owned = OwnedNumber(
+        number="+14155552671",
+        vendor_id="v1",
+        country="US",
+        number_type="local",
+        capabilities=("voice",),
+        monthly_cost=Money(amount=Decimal("2.5")),
+    )
+    assert unmet_by(owned, {"country": "US", "number_type": "mobile", "capabilities": []}) == []
+    met = {"area_code": "415", "contains": "2671", "capabilities": ["voice"]}
+    assert unmet_by(owned, met) == []
+    unmet = unmet_by(
+        owned,
+        {"area_code": "212", "contains": "999", "capabilities": ["mms"], "max_monthly_cost": 1.0},
+    )
+    assert [line.split()[0] for line in unmet] == [
+        "area_code",
+        "contains",
+        "capabilities",
+        "max_monthly_cost",
+    ]
+    assert "it has voice" in unmet[2] and "2.5 USD" in unmet[3]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_phonenumbers.models import AvailableNumber, NumberQuery, Routing
 from pulumi_phonenumbers.testing import ProviderError, ProviderProcess
 from pulumi_phonenumbers.testing.backends import Backend
 from pulumi_phonenumbers.vendors import vendor_class
@@ -191,3 +192,62 @@ def test_bad_credentials_fail_with_a_clear_error_and_no_secret(
         for wrong in backend.bad_credentials().values():
             assert wrong not in info.value.detail
     assert not [e for e in backend.ledger() if e["op"] == "buy"]
+
+
+def page_query(number: AvailableNumber) -> NumberQuery:
+    return NumberQuery(country=number.country, number_type=number.number_type)
+
+
+def test_adopt_holds_the_owned_number_to_the_declared_capabilities(
+    backend: Backend, provider: ProviderProcess, serialized_provider: str
+) -> None:
+    """Issue 12.10: a capability the owned number lacks fails create, naming capabilities;
+    nothing is bought, adopted or re-routed. Capabilities it has adopt as before."""
+    info = vendor_class(backend.vendor).info
+    client = backend.client()
+    owned = None
+    for country, kind in (("US", "toll_free"), ("GB", "local"), ("KE", "local"), ("CA", "local")):
+        if (info.countries and country not in info.countries) or kind not in info.number_types:
+            continue
+        page = client.search(NumberQuery(country=country, number_type=kind))
+        lacks = [n for n in page.numbers if not set(info.capabilities) <= set(n.capabilities)]
+        if lacks and not vendor_class(backend.vendor).check_query(page_query(lacks[0]), {}):
+            owned = client.buy(lacks[0], Routing(), {})
+            break
+    if owned is None:
+        pytest.skip(f"{backend.vendor} sells no number without {sorted(info.capabilities)}")
+    lacking = sorted(set(info.capabilities) - set(owned.capabilities))
+    before = backend.ledger()
+    routing = {"voice_target": info.target_examples[0]}
+    urn = URN.format("adopted")
+    inputs = _checked(
+        provider,
+        serialized_provider,
+        "adopted",
+        vendor=backend.vendor,
+        number=owned.number,
+        adopt=True,
+        capabilities=[lacking[0]],
+        routing=routing,
+    )
+    with pytest.raises(ProviderError) as failed:
+        provider.create(urn, inputs)
+    message = failed.value.last_line
+    assert f"capabilities {lacking[0]}" in message and "Nothing was adopted" in message
+    assert backend.ledger() == before  # no purchase, no routing change, no release
+    assert client.get(owned.number) is not None
+
+    has = sorted(owned.capabilities)
+    inputs = _checked(
+        provider,
+        serialized_provider,
+        "adopted",
+        vendor=backend.vendor,
+        number=owned.number,
+        adopt=True,
+        capabilities=has,
+        routing=routing,
+    )
+    id_, outs = provider.create(urn, inputs)
+    assert id_ == owned.number and outs["number_capabilities"] == has
+    assert not [e for e in backend.ledger()[len(before) :] if e["op"] in ("buy", "release")]

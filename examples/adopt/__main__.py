@@ -7,7 +7,9 @@ is the supported way in. Config:
 * ``vendor``: the vendor that holds them (default: ``phonenumbers:vendor``, else sandbox).
 * ``voiceTarget``: where calls go (unset: left as it is); ``label``: display name
   (default: the key).
-* ``capabilities``: a list the numbers must have (checked at preview; never a re-purchase).
+* ``capabilities``: a list the numbers must have. ``pulumi up`` checks it against what the
+  vendor says each owned number can do: a number without one of them fails, naming
+  ``capabilities``, and nothing is adopted or re-routed (never a re-purchase).
 """
 
 import re
