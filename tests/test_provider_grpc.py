@@ -218,36 +218,29 @@ def test_adopt_holds_the_owned_number_to_the_declared_capabilities(
         pytest.skip(f"{backend.vendor} sells no number without {sorted(info.capabilities)}")
     lacking = sorted(set(info.capabilities) - set(owned.capabilities))
     before = backend.ledger()
-    routing = {"voice_target": info.target_examples[0]}
     urn = URN.format("adopted")
-    inputs = _checked(
-        provider,
-        serialized_provider,
-        "adopted",
-        vendor=backend.vendor,
-        number=owned.number,
-        adopt=True,
-        capabilities=[lacking[0]],
-        routing=routing,
-    )
+
+    def adopt(capabilities: list[str]) -> dict[str, Any]:
+        return _checked(
+            provider,
+            serialized_provider,
+            "adopted",
+            vendor=backend.vendor,
+            number=owned.number,
+            adopt=True,
+            capabilities=capabilities,
+            routing={"voice_target": info.target_examples[0]},
+        )
+
     with pytest.raises(ProviderError) as failed:
-        provider.create(urn, inputs)
+        provider.create(urn, adopt([lacking[0]]))
     message = failed.value.last_line
     assert f"capabilities {lacking[0]}" in message and "Nothing was adopted" in message
     assert backend.ledger() == before  # no purchase, no routing change, no release
     assert client.get(owned.number) is not None
 
     has = sorted(owned.capabilities)
-    inputs = _checked(
-        provider,
-        serialized_provider,
-        "adopted",
-        vendor=backend.vendor,
-        number=owned.number,
-        adopt=True,
-        capabilities=has,
-        routing=routing,
-    )
+    inputs = adopt(has)
     id_, outs = provider.create(urn, inputs)
     assert id_ == owned.number and outs["number_capabilities"] == has
     assert not [e for e in backend.ledger()[len(before) :] if e["op"] in ("buy", "release")]
