@@ -1,8 +1,10 @@
 """``pulumi-phonenumbers`` / ``python -m pulumi_phonenumbers``: the command line.
 
-``audit --vendor V [--state FILE] [--release [--yes]] [--adopt-program] [--json]`` lists
-the numbers a vendor account owns, marks those the stack state does not hold, and can
-release them (after confirmation) or print the ``adopt=True`` lines that manage them.
+``audit --vendor V [--state FILE]... [--release [--yes]] [--adopt-program] [--json]`` lists
+the numbers a vendor account owns, marks those the stack states (their union) do not hold,
+and can release them (after confirmation) or print the ``adopt=True`` lines that manage
+them. Nothing is released on a partial view: a state file that does not read, a
+``PhoneNumber`` whose number the state does not show, or a vendor listing that fails.
 
 Credentials come from ``--config KEY=VALUE``, then ``--config-file`` (``Pulumi.<stack>.yaml``
 or ``pulumi config --json --show-secrets`` output), then the environment variables of
@@ -55,7 +57,10 @@ def _parser() -> SafeParser:
     cmd.add_argument(
         "--state",
         metavar="FILE",
-        help="`pulumi stack export` JSON file (or the local engine's state)",
+        action="append",
+        default=[],
+        help="`pulumi stack export` JSON file (or the local engine's state); repeat it for "
+        "every stack that uses the account: the audit compares with their union",
     )
     cmd.add_argument(
         "--config",
@@ -165,32 +170,61 @@ def _print_report(report: _audit.AuditReport, out: Writer) -> None:
     state = report.state
     out.write(f"{report.vendor}: the account owns {len(report.owned)} number(s)")
     out.write(
-        f"; {state.path} holds {len(state.held_by(report.vendor))}\n"
+        f"; {state.path} {'holds' if len(state.paths) == 1 else 'hold'} "
+        f"{len(state.held_by(report.vendor))}\n"
         if state
         else " (no --state given: nothing can be marked)\n"
     )
     unmanaged = {o.number for o in report.unmanaged}
-    held = state.held_by(report.vendor) if state else {}
+    holders = state.holders(report.vendor) if state else {}
     for owned in report.owned:
         if state is None:
             mark = ""
         elif owned.number in unmanaged:
             mark = "NOT IN STATE"
         else:
-            mark = f"managed by {held[owned.number].name}"
+            mark = "managed by " + ", ".join(
+                _holder(h, state) for h in holders[_audit.number_key(owned.number)]
+            )
         cost = f"{owned.monthly_cost.amount} {owned.monthly_cost.currency}/month"
         out.write(f"  {owned.number:<16} {owned.status:<8} {cost:<18} {mark}\n".rstrip() + "\n")
     for missing in report.missing:
         out.write(
-            f"  {missing.number:<16} in state ({missing.name}) but not owned: "
+            f"  {missing.number:<16} in state ({_holder(missing, state)}) but not owned: "
             "`pulumi refresh` drops it\n"
         )
     if state is not None:
-        for pending in state.pending(report.vendor):
+        _print_pending(report, state, out)
+
+
+def _holder(held: _audit.HeldNumber, state: _audit.StackState | None) -> str:
+    """``name``, with its file when several were read and its pending operation if any."""
+    details = [held.source] if state is not None and len(state.paths) > 1 else []
+    if held.operation:
+        details.append(f"pending {held.operation}")
+    return f"{held.name} ({', '.join(details)})" if details else held.name
+
+
+def _print_pending(report: _audit.AuditReport, state: _audit.StackState, out: Writer) -> None:
+    """Pending operations, apart from the table: a ``pulumi up`` was interrupted."""
+    several = len(state.paths) > 1
+    for pending in report.pending:
+        where = f" in {pending.source}" if several else ""
+        if pending.pending_create:
             out.write(
-                f"  note: the create of {pending.name} was interrupted "
-                "(pending operation in the state)\n"
+                f"  pending creating: {pending.name}{where} - the create was interrupted; "
+                "a number it bought shows above as NOT IN STATE\n"
             )
+        else:
+            out.write(
+                f"  pending {pending.operation}: {pending.name}{where} "
+                f"({pending.number or 'no number'}) - interrupted; its number counts as held\n"
+            )
+    for urn in state.unreadable:
+        out.write(
+            f"  unreadable: {urn.rsplit('::', 1)[-1]} - a PhoneNumber whose number the state "
+            "does not show (export with --show-secrets)\n"
+        )
 
 
 def _audit_command(args: argparse.Namespace, out: Redacting, err: Redacting) -> int:
@@ -200,11 +234,12 @@ def _audit_command(args: argparse.Namespace, out: Redacting, err: Redacting) -> 
         )
         return 2
     _require_files("--config-file", [args.config_file] if args.config_file else [])
-    _require_files("--state", [args.state] if args.state else [])
+    _require_files("--state", args.state)
     settings = _settings(args, err)
     out.add(settings.secrets())
     err.add(settings.secrets())
-    state = _audit.load_state(args.state) if args.state else None
+    # every file must read: a union missing one stack would mark that stack's numbers
+    state = _audit.load_states(args.state) if args.state else None
     vendor = get_vendor(args.vendor, settings)
     try:
         report = _audit.audit(vendor, state)
@@ -214,6 +249,13 @@ def _audit_command(args: argparse.Namespace, out: Redacting, err: Redacting) -> 
             _print_report(report, out)
         if args.adopt_program:
             out.write("\n" + _audit.adopt_program(report))
+        if args.release and report.unmanaged and state is not None and state.partial:
+            err.write(
+                f"error: not releasing anything: {len(state.unreadable)} PhoneNumber "
+                "resource(s) of the state show no number, so any owned number may be "
+                "theirs; export with `pulumi stack export --show-secrets --file state.json`\n"
+            )
+            return 2
         if args.release and report.unmanaged:
             if not args.yes and not _confirm(len(report.unmanaged), vendor.name, out):
                 out.write("Nothing released.\n")

@@ -317,6 +317,204 @@ def test_bad_credentials_are_one_clear_error_without_the_secret(
         assert value not in out + err
 
 
+# -- several stacks, partial views (issue 9.9) ----------------------------------------------
+def test_several_states_are_one_union_and_release_spares_every_stack(
+    backend: Backend, tmp_path: Path
+) -> None:
+    numbers = buy(backend.client(), 3)
+    first = export(tmp_path / "a.json", {"a": numbers[0]}, backend.vendor)
+    second = export(tmp_path / "b.json", {"b": numbers[1]}, backend.vendor)
+    code, out, err = run(
+        "audit",
+        "--vendor",
+        backend.vendor,
+        *("--state", str(first), "--state", str(second)),
+        *("--release", "--yes"),
+        *config_args(backend),
+    )
+    assert code == 0, err
+    assert f"{first}, {second} hold 2" in out and f"released {numbers[2]}" in out
+    assert backend.owned_numbers() == set(numbers[:2])
+    assert [e["number"] for e in backend.ledger() if e["op"] == "release"] == [numbers[2]]
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Backend]:
+    b = Backend.start("sandbox", tmp_path / "sandbox")
+    yield b
+    b.stop()
+
+
+def _resource(name: str, number: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "urn": URN.format(name),
+        "custom": True,
+        "type": PHONE_NUMBER_TYPE,
+        "id": number,
+        "inputs": {"vendor": "sandbox"},
+        "outputs": {"number": number, "vendor": "sandbox"},
+        **extra,
+    }
+
+
+SECRET_NUMBER = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+
+
+def _partial_states(numbers: list[str]) -> dict[str, Any]:
+    """State files on which a release would take a held number: each must refuse."""
+    hidden = _resource("hidden", "", outputs={"number": {**SECRET_NUMBER, "ciphertext": "x"}})
+    return {
+        # a number exported as a secret without --show-secrets, and no id
+        "secret number": {"deployment": {"manifest": {}, "resources": [hidden]}},
+        # outputs that are not an object
+        "junk outputs": {
+            "deployment": {
+                "manifest": {},
+                "resources": [_resource("x", numbers[0], outputs=["junk"])],
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize("case", ["secret number", "junk outputs"])
+def test_nothing_is_released_when_a_held_number_cannot_be_read(
+    sandbox: Backend, tmp_path: Path, case: str
+) -> None:
+    numbers = buy(sandbox.client(), 2)
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(_partial_states(numbers)[case]))
+    args = ["audit", "--vendor", "sandbox", "--state", str(path), *config_args(sandbox)]
+    code, out, err = run(*args, "--release", "--yes")
+    assert code == 2 and "not releasing anything" in err and "--show-secrets" in err
+    assert "unreadable: " in out
+    assert sandbox.owned_numbers() == set(numbers)
+    code, out, _ = run(*args, "--json")
+    assert json.loads(out)["unreadable"] == [URN.format("hidden" if "secret" in case else "x")]
+
+
+def test_nothing_is_released_when_one_state_file_does_not_read(
+    sandbox: Backend, tmp_path: Path
+) -> None:
+    numbers = buy(sandbox.client(), 2)
+    good = export(tmp_path / "a.json", {"a": numbers[0]}, "sandbox")
+    junk = tmp_path / "b.json"
+    junk.write_text('{"version": 3}')
+    code, _, err = run(
+        "audit",
+        "--vendor",
+        "sandbox",
+        *("--state", str(good), "--state", str(junk), "--release", "--yes"),
+        *config_args(sandbox),
+    )
+    assert code == 2 and "is not a stack export" in err
+    assert sandbox.owned_numbers() == set(numbers)
+
+
+def test_nothing_is_released_when_the_vendor_listing_fails(tmp_path: Path) -> None:
+    plivo = Backend.start("plivo", tmp_path)
+    try:
+        numbers = buy(plivo.client(), 2)
+        state = export(tmp_path / "s.json", {"a": numbers[0]}, "plivo")
+        plivo.faults(rules=[{"method": "GET", "path": "/Number/$", "status": 500}])
+        code, out, err = run(
+            "audit",
+            "--vendor",
+            "plivo",
+            *("--state", str(state), "--release", "--yes"),
+            *config_args(plivo),
+        )
+        assert code == 2 and err.startswith("error: ") and "released" not in out
+        plivo.clear_faults()
+        assert plivo.owned_numbers() == set(numbers)
+        assert not [e for e in plivo.ledger() if e["op"] == "release"]
+    finally:
+        plivo.stop()
+
+
+def test_other_state_shapes_hold_their_numbers(sandbox: Backend, tmp_path: Path) -> None:
+    """The file backend's checkpoint and the native provider's type token are read too."""
+    numbers = buy(sandbox.client(), 3)
+    native = _resource("native", numbers[1], type="phonenumbers:index:PhoneNumber")
+    checkpoint = {
+        "version": 3,
+        "checkpoint": {
+            "stack": "organization/shop/dev",
+            "latest": {"manifest": {}, "resources": [_resource("a", numbers[0]), native]},
+        },
+    }
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps(checkpoint))
+    code, out, _ = run(
+        "audit",
+        "--vendor",
+        "sandbox",
+        *("--state", str(path), "--release", "--yes"),
+        *config_args(sandbox),
+    )
+    assert code == 0 and f"released {numbers[2]}" in out
+    assert sandbox.owned_numbers() == set(numbers[:2])
+
+
+# -- pending operations of a `pulumi stack export` (issue 10.5) ---------------------------------
+def test_pending_operations_are_reported_and_named_numbers_count_as_held(
+    sandbox: Backend, tmp_path: Path
+) -> None:
+    """The export a `pulumi up` killed mid-way leaves: an interrupted create (no number), an
+    interrupted update of a number the resources list also holds, and one of a number
+    they no longer list (counts as held: nothing of a pending operation is released)."""
+    numbers = buy(sandbox.client(), 4)
+    provider = "urn:pulumi:dev::shop::pulumi:providers:pulumi-python::default::4b1b"
+    stack = {"urn": "urn:pulumi:dev::shop::pulumi:pulumi:Stack::shop-dev", "custom": False}
+    export_file = {
+        "version": 3,
+        "deployment": {
+            "manifest": {"time": "2026-12-02T06:00:00Z", "magic": "x", "version": "v3.274.1"},
+            "secrets_providers": {"type": "passphrase", "state": {"salt": "v1:x"}},
+            "resources": [
+                {**stack, "type": "pulumi:pulumi:Stack", "outputs": {}},
+                _resource("kept", numbers[0], provider=provider, parent=stack["urn"]),
+                _resource("sms", numbers[1], provider=provider, parent=stack["urn"]),
+            ],
+            "pending_operations": [
+                {
+                    "resource": {
+                        "urn": URN.format("web"),
+                        "custom": True,
+                        "type": PHONE_NUMBER_TYPE,
+                        "inputs": {"vendor": "sandbox", "country": "US"},
+                        "parent": stack["urn"],
+                        "provider": provider,
+                    },
+                    "type": "creating",
+                },
+                {"resource": _resource("sms", numbers[1]), "type": "updating"},
+                {"resource": _resource("old", numbers[2]), "type": "deleting"},
+            ],
+        },
+    }
+    path = tmp_path / "exported.json"
+    path.write_text(json.dumps(export_file))
+    args = ["audit", "--vendor", "sandbox", "--state", str(path), *config_args(sandbox)]
+    code, out, _ = run(*args)
+    assert code == 1
+    lines = {line.split()[0]: line for line in out.splitlines()[1:] if line.startswith("  +")}
+    assert "NOT IN STATE" in lines[numbers[3]]
+    assert "managed by old (pending deleting)" in lines[numbers[2]]
+    assert "pending creating: web - the create was interrupted" in out
+    assert f"pending deleting: old ({numbers[2]}) - interrupted; its number counts as held" in out
+
+    report = json.loads(run(*args, "--json")[1])
+    assert report["unmanaged"] == [numbers[3]]
+    assert report["pending_creates"] == [URN.format("web")]
+    assert [(p["type"], p["number"]) for p in report["pending_operations"]] == [
+        ("creating", None),
+        ("updating", numbers[1]),
+        ("deleting", numbers[2]),
+    ]
+    code, out, _ = run(*args, "--release", "--yes")
+    assert code == 0 and sandbox.owned_numbers() == set(numbers[:3])
+
+
 # -- files ------------------------------------------------------------------------------------
 def test_load_state_reads_exports_secrets_and_pending_creates(tmp_path: Path) -> None:
     path = export(
@@ -466,7 +664,7 @@ def test_provider_killed_after_the_purchase_leaves_an_orphan_audit_fixes(
             *config_args(backend),
         )
         assert code == 1 and f"{orphan}" in out and "NOT IN STATE" in out
-        assert "the create of main was interrupted" in out and "'main'" in out
+        assert "pending creating: main - the create was interrupted" in out and "'main'" in out
 
         code, out, _ = run(
             "audit",
