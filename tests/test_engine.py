@@ -7,6 +7,7 @@ re-routed and released), never the engine's own bookkeeping alone.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -376,3 +377,37 @@ def test_a_virtualenv_inside_the_project_stays_imported(
     assert engine.up().outputs["label"] == "lib-two"
     assert sys.modules.get("vendored_lib") is installed
     engine.destroy()
+
+
+_FAILED_PREVIEW = """
+import sys
+import pulumi
+from pulumi_phonenumbers import PhoneNumber
+from pulumi_phonenumbers.testing import LocalEngine
+from pulumi_phonenumbers.testing.backends import Backend
+
+def program():
+    PhoneNumber("n", country="US", area_code=pulumi.Config().get("area") or "415")
+
+backend = Backend.start("sandbox", sys.argv[1])
+engine = LocalEngine(program, config=backend.config, state=sys.argv[1] + "/state.json")
+engine.up()
+engine.config["area"] = "41x"
+engine.preview()
+"""
+
+
+def test_a_failed_preview_leaves_no_event_loop_or_pipe_unclosed(tmp_path: Path) -> None:
+    """Run in a fresh interpreter in development mode, which reports every loop, socket and
+    file left for the garbage collector (the "Exception ignored in BaseEventLoop.__del__ ...
+    Invalid file descriptor: -1" of an event loop finalized at shutdown)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-c", _FAILED_PREVIEW, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1 and "EngineError: preview failed" in done.stderr, done.stderr
+    for symptom in ("Exception ignored", "ResourceWarning", "unclosed", "Invalid file descriptor"):
+        assert symptom not in done.stderr, done.stderr

@@ -6,15 +6,16 @@ tests fail, naming the SDK attribute, when an SDK release moves or changes one.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
+import pulumi
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.runtime import rpc
 
 from pulumi_phonenumbers import _pulumi_compat as compat
 from pulumi_phonenumbers.provider import PhoneNumberProvider
+from pulumi_phonenumbers.testing import LocalEngine
 
 pytestmark = pytest.mark.unit
 
@@ -34,17 +35,29 @@ def test_wire_signatures_match_the_sdk(ours: str, sdk_name: str) -> None:
     )
 
 
-def test_sync_await_and_event_loop_helpers_work_with_this_sdk() -> None:
-    loop = compat.ensure_event_loop()
-    assert isinstance(loop, asyncio.AbstractEventLoop)
-    assert compat.ensure_event_loop() is loop
+def test_mock_classes_take_what_the_local_engine_passes() -> None:
+    settings = compat.MockSettings(project="p", stack="s", dry_run=True, monitor_features=set())
+    assert (settings.project, settings.stack, settings.dry_run) == ("p", "s", True)
+    for method in ("RegisterResource", "RegisterResourceOutputs", "Invoke", "ReadResource"):
+        assert callable(getattr(compat.MockMonitor, method, None)), f"MockMonitor.{method} moved"
+    assert callable(getattr(compat.MockEngine, "Log", None)), "MockEngine.Log moved"
 
-    async def answer() -> int:
-        await asyncio.sleep(0)
-        return 42
 
-    assert compat.sync_await(answer()) == 42
-    assert compat.sync_await(rpc.serialize_properties({"a": 1}, {})) is not None
+def test_output_tracking_and_async_program_are_where_the_engine_reads_them() -> None:
+    """Inside a real program run: the SDK's set of outputs and the ``pulumi.run`` marker."""
+    seen: dict[str, Any] = {}
+
+    def program() -> None:
+        pulumi.export("x", pulumi.Output.from_input("x").apply(str.upper))
+        tracked = compat.tracked_outputs()
+        seen["tracked"] = (type(tracked[0]), len(tracked[0])) if tracked else None
+        seen["async"] = compat.runs_async_program()
+
+    LocalEngine(program).preview()
+    tracked = seen["tracked"]
+    assert tracked is not None, "SETTINGS.outputs / SETTINGS.lock moved: update _pulumi_compat"
+    assert tracked[0] is set and tracked[1] > 0, "SETTINGS.outputs holds no task"
+    assert seen["async"] is False, "Stack._async_program moved: update _pulumi_compat"
 
 
 class _PublicConfigOnly:

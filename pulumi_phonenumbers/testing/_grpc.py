@@ -6,7 +6,6 @@ Configure / Check / Diff / Create / Update / Read / Delete with serialized prope
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -19,6 +18,8 @@ import grpc
 from google.protobuf import struct_pb2
 from pulumi.runtime import proto, rpc
 from pulumi.runtime.proto import provider_pb2_grpc
+
+from ._loops import LoopPool
 
 __all__ = ["CheckOutcome", "DiffOutcome", "ProviderError", "ProviderProcess"]
 
@@ -58,21 +59,6 @@ class DiffOutcome:
     delete_before_replace: bool = False
 
 
-_loops = threading.local()
-
-
-def _run(coro: Any) -> Any:
-    """Run ``coro`` on this thread's event loop (one per thread, reused across calls)."""
-    loop: asyncio.AbstractEventLoop | None = getattr(_loops, "loop", None)
-    if loop is None or loop.is_closed():
-        loop = _loops.loop = asyncio.new_event_loop()
-    return loop.run_until_complete(coro)
-
-
-def _serialize(props: Mapping[str, Any]) -> struct_pb2.Struct:
-    return _run(rpc.serialize_properties(dict(props), {}))
-
-
 def _deserialize(struct: struct_pb2.Struct, keep_unknowns: bool = False) -> dict[str, Any]:
     value = rpc.deserialize_properties(struct, keep_unknowns)
     return dict(value) if value else {}
@@ -98,6 +84,7 @@ class ProviderProcess:
             raise RuntimeError(f"provider did not start: {line!r} {err}")
         self.port = int(line)
         self.stderr_lines: list[str] = []
+        self._loops = LoopPool()  # the serializer is a coroutine; loops closed in close()
         self._pump = threading.Thread(target=self._drain, daemon=True)
         self._pump.start()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
@@ -114,10 +101,15 @@ class ProviderProcess:
         return "".join(self.stderr_lines)
 
     def close(self) -> None:
-        """Stop the provider process."""
+        """Stop the provider process; close its pipes and event loops."""
         self.channel.close()
         self.proc.kill()
         self.proc.wait(timeout=10)
+        self._pump.join(timeout=10)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        self._loops.close()
 
     def __enter__(self) -> ProviderProcess:
         return self
@@ -132,16 +124,20 @@ class ProviderProcess:
             raise ProviderError(method, str(exc.code()), exc.details() or "") from None
 
     # -- the engine's calls -------------------------------------------------------------
+    def _serialize(self, props: Mapping[str, Any]) -> struct_pb2.Struct:
+        return self._loops.run(rpc.serialize_properties(dict(props), {}))
+
     def configure(self, config: Mapping[str, str]) -> None:
         """Send stack config (``{"phonenumbers:key": "value"}``)."""
         self._call(
-            "Configure", proto.ConfigureRequest(args=_serialize(config), acceptSecrets=False)
+            "Configure", proto.ConfigureRequest(args=self._serialize(config), acceptSecrets=False)
         )
 
     def check(self, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> CheckOutcome:
         """Check; ``news`` must include ``__provider``."""
         resp = self._call(
-            "Check", proto.CheckRequest(urn=urn, olds=_serialize(olds), news=_serialize(news))
+            "Check",
+            proto.CheckRequest(urn=urn, olds=self._serialize(olds), news=self._serialize(news)),
         )
         return CheckOutcome(
             _deserialize(resp.inputs, True), [(f.property, f.reason) for f in resp.failures]
@@ -152,7 +148,10 @@ class ProviderProcess:
     ) -> DiffOutcome:
         """Diff old outputs against new checked inputs."""
         resp = self._call(
-            "Diff", proto.DiffRequest(urn=urn, id=id_, olds=_serialize(olds), news=_serialize(news))
+            "Diff",
+            proto.DiffRequest(
+                urn=urn, id=id_, olds=self._serialize(olds), news=self._serialize(news)
+            ),
         )
         changes = {proto.DiffResponse.DIFF_SOME: True, proto.DiffResponse.DIFF_NONE: False}.get(
             resp.changes
@@ -161,7 +160,7 @@ class ProviderProcess:
 
     def create(self, urn: str, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         """Create; returns ``(id, outputs)``."""
-        resp = self._call("Create", proto.CreateRequest(urn=urn, properties=_serialize(props)))
+        resp = self._call("Create", proto.CreateRequest(urn=urn, properties=self._serialize(props)))
         return resp.id, _deserialize(resp.properties)
 
     def update(
@@ -170,7 +169,9 @@ class ProviderProcess:
         """Update; returns the new outputs."""
         resp = self._call(
             "Update",
-            proto.UpdateRequest(urn=urn, id=id_, olds=_serialize(olds), news=_serialize(news)),
+            proto.UpdateRequest(
+                urn=urn, id=id_, olds=self._serialize(olds), news=self._serialize(news)
+            ),
         )
         return _deserialize(resp.properties)
 
@@ -179,7 +180,7 @@ class ProviderProcess:
     ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         """Read; returns ``(id, outputs, inputs or None)``; an empty id means gone."""
         req = proto.ReadRequest(
-            urn=urn, id=id_, properties=_serialize(props), inputs=_serialize(inputs or {})
+            urn=urn, id=id_, properties=self._serialize(props), inputs=self._serialize(inputs or {})
         )
         resp = self._call("Read", req)
         new_inputs = _deserialize(resp.inputs) if resp.HasField("inputs") else None
@@ -187,4 +188,6 @@ class ProviderProcess:
 
     def delete(self, urn: str, id_: str, props: Mapping[str, Any]) -> None:
         """Delete."""
-        self._call("Delete", proto.DeleteRequest(urn=urn, id=id_, properties=_serialize(props)))
+        self._call(
+            "Delete", proto.DeleteRequest(urn=urn, id=id_, properties=self._serialize(props))
+        )

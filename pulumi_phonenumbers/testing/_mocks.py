@@ -23,20 +23,26 @@ from typing import Any
 
 import yaml
 from google.protobuf import empty_pb2
-from pulumi.runtime import rpc
-from pulumi.runtime.mocks import (
+from pulumi import get_project, get_stack
+from pulumi.runtime import (
     MockCallArgs,
-    MockEngine,
-    MockMonitor,
     MockResourceArgs,
     Mocks,
-    MockSettings,
+    configure,
+    rpc,
+    run_in_stack,
+    set_all_config,
 )
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.settings import SETTINGS, configure, get_project, get_root_resource, get_stack
-from pulumi.runtime.stack import run_in_stack
 
-from .._pulumi_compat import ensure_event_loop, sync_await
+from .._pulumi_compat import (
+    MockEngine,
+    MockMonitor,
+    MockSettings,
+    runs_async_program,
+    tracked_outputs,
+)
+from ._loops import LoopPool
 from ._plan import Deployment, Registration
 from ._state import STACK_TYPE, to_plain
 
@@ -56,11 +62,16 @@ class _PlainMocks(Mocks):
 
 
 class _Monitor(MockMonitor):
-    """``MockMonitor`` that sends every registration, with its options, to a deployment."""
+    """``MockMonitor`` that sends every registration, with its options, to a deployment.
+
+    The SDK calls it from its executor threads; each call borrows an event loop of
+    :attr:`loops` (all closed when the run ends) instead of leaving one on the thread.
+    """
 
     def __init__(self, deployment: Deployment) -> None:
         super().__init__(_PlainMocks())
         self.deployment = deployment
+        self.loops = LoopPool()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # As the engine does: the parent's full type chain, but never the root stack's.
@@ -76,8 +87,8 @@ class _Monitor(MockMonitor):
         if request.type == STACK_TYPE:
             self.deployment.register_stack(urn)
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        ensure_event_loop()
-        inputs = to_plain(rpc.deserialize_properties(request.object, True))
+        with self.loops.current():  # deserializing a resource reference needs a loop
+            inputs = to_plain(rpc.deserialize_properties(request.object, True))
         reg = Registration(
             urn=urn,
             type=request.type,
@@ -102,14 +113,22 @@ class _Monitor(MockMonitor):
         if done is None:  # the SDK resolves its outputs as unknown; the run reports the error
             return resource_pb2.RegisterResourceResponse(urn=urn, result=resource_pb2.Result.FAIL)
         id_, outputs = done
-        props = sync_await(rpc.serialize_properties(outputs, {}))
+        props = self.loops.run(rpc.serialize_properties(outputs, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=props)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
-        ensure_event_loop()
-        outputs = rpc.deserialize_properties(request.outputs, True)
+        with self.loops.current():
+            outputs = rpc.deserialize_properties(request.outputs, True)
         self.deployment.register_outputs(request.urn, dict(outputs or {}))
         return empty_pb2.Empty()
+
+    def Invoke(self, request: Any) -> Any:
+        with self.loops.current():  # the SDK's handler then finds this loop, not a new one
+            return super().Invoke(request)  # type: ignore[no-untyped-call]
+
+    def ReadResource(self, request: Any) -> Any:
+        with self.loops.current():
+            return super().ReadResource(request)  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
@@ -221,8 +240,6 @@ def run_program(
                 callbacks=None,
             )
         )
-        from pulumi.runtime.config import set_all_config
-
         set_all_config(dict(config), secret_keys)
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
@@ -233,6 +250,7 @@ def run_program(
         finally:
             deployment.wait_idle()
             _close(loop)
+            monitor.loops.close()
 
     thread = threading.Thread(target=main, name=f"pulumi-program-{program.project}")
     with _GC.fewer_full_collections():
@@ -288,10 +306,10 @@ def _settled(func: Callable[[], Any]) -> Callable[[], Awaitable[None]]:
     callback added to each pending output (~22 per number) per registration answered, so a
     fleet cost millions of ``add_done_callback`` calls (CPU quadratic in its size). Waiting
     here for *all* of them at once (``ALL_COMPLETED``, once per round of new outputs) is
-    linear, and leaves the SDK's loop nothing to wait for. Reads ``SETTINGS.outputs`` (the
-    SDK's own set of tracked outputs) and changes nothing in it; when that set does not
-    exist, or the program registered a ``pulumi.run`` coroutine (whose outputs may only
-    resolve once it runs, after this), the SDK waits on its own as before.
+    linear, and leaves the SDK's loop nothing to wait for. Reads the SDK's own set of
+    tracked outputs (``_pulumi_compat.tracked_outputs``) and changes nothing in it; when
+    that set does not exist, or the program registered a ``pulumi.run`` coroutine (whose
+    outputs may only resolve once it runs, after this), the SDK waits on its own as before.
     """
 
     def run() -> Awaitable[None]:
@@ -303,12 +321,13 @@ def _settled(func: Callable[[], Any]) -> Callable[[], Awaitable[None]]:
 async def _settle(result: Any) -> None:
     if isawaitable(result):
         await result
-    tracked: set[asyncio.Task[Any]] | None = getattr(SETTINGS, "outputs", None)
-    if tracked is None or getattr(get_root_resource(), "_async_program", None) is not None:
+    tracked = tracked_outputs()
+    if tracked is None or runs_async_program() is not False:
         return
+    tasks, lock = tracked
     while True:
-        with SETTINGS.lock:
-            pending = [task for task in tracked if not task.done()]
+        with lock:
+            pending = [task for task in tasks if not task.done()]
         if not pending:
             return
         await asyncio.wait(pending)
