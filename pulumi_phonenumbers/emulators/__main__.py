@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 
-from .server import EMULATORS, start
+from .server import EMULATORS, PortInUse, start
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = any free)")
     parser.add_argument("--store", default=None, help="SQLite file (default: a temp file)")
     args = parser.parse_args(argv)
-    emulator = start(args.vendor, args.port, args.store)
+    try:
+        emulator = start(args.vendor, args.port, args.store)
+    except PortInUse as exc:
+        print(exc.strerror, file=sys.stderr)
+        return 1
     sys.stdout.write(
         json.dumps({"vendor": args.vendor, "url": emulator.url, "config": emulator.config}) + "\n"
     )

@@ -14,21 +14,30 @@ Control API (same for every vendor)::
     GET    /_emulator/requests   {"requests": [{"method", "path", "query"}, ...]}  oldest first,
                                  every vendor request received (the last 10,000; a logging proxy)
     DELETE /_emulator/requests   forget the request log
+
+No client can stall the server for the others: a connection reaches a worker thread only
+once its request head (and a small body) is in, within ``IDLE_SECONDS`` of connecting; a
+worker's reads time out after as long; a body over ``MAX_BODY`` is answered 413 unread.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import importlib
+import re
+import select
+import selectors
 import socket
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
@@ -37,7 +46,12 @@ from ..store import Store
 from .base import BadRequest, Face, json_response
 from .faults import Faults
 
-__all__ = ["EMULATORS", "EmulatorApp", "RunningEmulator", "face_class", "start"]
+__all__ = ["EMULATORS", "EmulatorApp", "PortInUse", "RunningEmulator", "face_class", "start"]
+
+#: Largest request body an emulator reads; a larger Content-Length is answered 413 unread.
+MAX_BODY = 1 << 20
+#: Seconds a connection may stay silent (before its first byte, or between reads).
+IDLE_SECONDS = 10.0
 
 EMULATORS: dict[str, str] = {
     "bolna": "pulumi_phonenumbers.emulators.bolna:BolnaFace",
@@ -70,6 +84,13 @@ def _drop(environ: dict[str, Any]) -> Response:
     return Response(b"", status=502)
 
 
+def _chunked_over_cap(request: Request) -> bool:
+    """Read a chunked body (at most MAX_BODY bytes, cached for the face); True when cut."""
+    if not request.environ.get("wsgi.input_terminated"):
+        return False  # a Content-Length body: checked against the cap before any read
+    return len(request.get_data(cache=True)) >= MAX_BODY
+
+
 class EmulatorApp:
     """WSGI app: control API + faults around one face."""
 
@@ -83,7 +104,10 @@ class EmulatorApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        if request.path.startswith("/_emulator/"):
+        request.max_content_length = MAX_BODY  # a chunked body is read up to the cap
+        if (request.content_length or 0) > MAX_BODY or _chunked_over_cap(request):
+            response = self.face.error(413, f"request body over {MAX_BODY} bytes")
+        elif request.path.startswith("/_emulator/"):
             response = self._control(request)
         else:
             self.requests.append(
@@ -203,6 +227,9 @@ class EmulatorApp:
 
 
 class _QuietHandler(WSGIRequestHandler):
+    #: Seconds a read (or write) may wait on the client before the connection is dropped.
+    timeout = IDLE_SECONDS
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
@@ -210,24 +237,180 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class PortInUse(OSError):
+    """The emulator's port is taken by another program."""
+
+
+def _listen(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1:``port`` (0 = any free port)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(
+                errno.EADDRINUSE,
+                f"emulator: port {port} is in use on 127.0.0.1; stop what holds it or "
+                "choose another port (0 picks a free one)",
+            ) from None
+        raise
+    return sock
+
+
+#: Bytes the gate looks at: a request head and small body; more is the handler's to read.
+_PEEK = 64 * 1024
+#: Seconds between two looks at a connection whose request is still incomplete.
+_RECHECK = 0.05
+_CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
+
+
+def _whole_request(data: bytes) -> bool:
+    """Whether ``data`` (the bytes a client has sent so far) can be served without waiting.
+
+    True once the request head and a small body are all there, and also for what will
+    never complete in the gate (EOF, a head or body over :data:`_PEEK` bytes, chunked).
+    """
+    if not data or len(data) >= _PEEK:
+        return True
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return False
+    match = _CONTENT_LENGTH.search(data[:end])
+    if match is None:
+        return True
+    length = int(match.group(1))
+    return length >= _PEEK or len(data) >= end + 4 + length
+
+
+def _peek(sock: socket.socket) -> bytes:
+    try:
+        return sock.recv(_PEEK, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return b"x"  # nothing yet (spurious wake-up): not whole, not EOF
+    except OSError:
+        return b""
+
+
+class _Gate:
+    """Holds accepted connections until their request has arrived, so no client that is
+    slow or silent holds a worker thread.
+
+    A connection that says nothing (a half-open connection, a port scan) or sends its
+    request head slowly waits here, in one thread, and is dropped when its whole request
+    is not in within ``idle`` seconds of connecting.
+    """
+
+    def __init__(
+        self,
+        ready: Callable[[socket.socket, Any], None],
+        drop: Callable[[socket.socket], None],
+        idle: float,
+    ) -> None:
+        self._ready, self._drop, self._idle = ready, drop, idle
+        self._selector = selectors.DefaultSelector()
+        self._incoming: collections.deque[tuple[socket.socket, Any]] = collections.deque()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="emulator-gate", daemon=True)
+        self._thread.start()
+
+    def add(self, sock: socket.socket, address: Any) -> None:
+        """Pass ``sock`` on once its request is in (at once when it already is)."""
+        if select.select([sock], [], [], 0)[0] and _whole_request(_peek(sock)):
+            self._ready(sock, address)
+            return
+        self._incoming.append((sock, address))
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"\0")
+
+    def close(self) -> None:
+        """Stop the gate and drop every connection still waiting."""
+        self._closed = True
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"\0")
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        deadlines: dict[socket.socket, tuple[float, Any]] = {}
+        resting: dict[socket.socket, float] = {}  # incomplete: look again at this time
+        while not self._closed:
+            now = time.monotonic()
+            while self._incoming:
+                sock, address = self._incoming.popleft()
+                deadlines[sock] = (now + self._idle, address)
+                self._selector.register(sock, selectors.EVENT_READ)
+            for sock in [s for s, at in resting.items() if at <= now]:
+                del resting[sock]
+                self._selector.register(sock, selectors.EVENT_READ)
+            wake = [d for d, _ in deadlines.values()] + list(resting.values())
+            for key, _ in self._selector.select(max(0.0, min(wake, default=now + 1.0) - now)):
+                sock = cast(socket.socket, key.fileobj)
+                if sock is self._wake_r:
+                    with contextlib.suppress(OSError):
+                        self._wake_r.recv(4096)
+                    continue
+                self._selector.unregister(sock)
+                if _whole_request(_peek(sock)):
+                    self._ready(sock, deadlines.pop(sock)[1])
+                else:  # the selector would report it again at once: rest a moment
+                    resting[sock] = time.monotonic() + _RECHECK
+            now = time.monotonic()
+            for sock in [s for s, (d, _) in deadlines.items() if d <= now]:
+                del deadlines[sock]
+                if resting.pop(sock, None) is None:
+                    self._selector.unregister(sock)
+                self._drop(sock)
+        for sock in deadlines:
+            self._drop(sock)
+        self._selector.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+
 class _PooledWSGIServer(ThreadedWSGIServer):
-    """Werkzeug's threaded server on a reused pool of threads.
+    """Werkzeug's threaded server on a reused pool of threads, behind a gate.
 
     Werkzeug closes every connection, so a thread per connection meant a thread (and a
     SQLite connection, which the store keeps per thread) per request; pooled threads keep
-    theirs, which halves the emulator's CPU per request.
+    theirs, which halves the emulator's CPU per request. A connection reaches the pool only
+    once its request is in (:class:`_Gate`), and every read has a timeout, so clients that
+    hang cannot take all the workers.
     """
 
-    def __init__(self, host: str, port: int, app: Any) -> None:
-        super().__init__(host, port, app, handler=_QuietHandler)
+    # Class-level defaults: werkzeug calls server_close() from its __init__.
+    _pool: ThreadPoolExecutor | None = None
+    _gate: _Gate | None = None
+
+    def __init__(self, port: int, app: Any, idle_seconds: float = IDLE_SECONDS) -> None:
+        listener = _listen(port)
+        handler = type("_Handler", (_QuietHandler,), {"timeout": idle_seconds})
+        try:
+            super().__init__("127.0.0.1", port, app, handler=handler, fd=listener.fileno())
+        finally:
+            listener.close()  # werkzeug serves a duplicate of the descriptor
+        self.server_name, self.server_port = "127.0.0.1", self.port  # what server_bind sets
         self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="emulator")
+        self._gate = _Gate(self._submit, self.shutdown_request, idle_seconds)
+
+    def _submit(self, request: Any, client_address: Any) -> None:
+        assert self._pool is not None
+        self._pool.submit(self.process_request_thread, request, client_address)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        self._pool.submit(self.process_request_thread, request, client_address)
+        assert self._gate is not None
+        self._gate.add(request, client_address)
 
     def server_close(self) -> None:
         super().server_close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._gate is not None:
+            self._gate.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass
@@ -249,12 +432,21 @@ class RunningEmulator:
         self.thread.join(timeout=5)
 
 
-def start(vendor: str, port: int = 0, store_path: str | Path | None = None) -> RunningEmulator:
-    """Serve ``vendor``'s emulator on 127.0.0.1:``port`` (0 = any free port) in a thread."""
+def start(
+    vendor: str,
+    port: int = 0,
+    store_path: str | Path | None = None,
+    idle_seconds: float = IDLE_SECONDS,
+) -> RunningEmulator:
+    """Serve ``vendor``'s emulator on 127.0.0.1:``port`` (0 = any free port) in a thread.
+
+    :class:`PortInUse` when the port is taken. A client whose request is not all in within
+    ``idle_seconds`` of connecting, or that then stalls that long, is disconnected.
+    """
     store = Store(store_path)
     face = face_class(vendor)(store)
     app = EmulatorApp(face)
-    server = _PooledWSGIServer("127.0.0.1", port, app)
+    server = _PooledWSGIServer(port, app, idle_seconds)
     url = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name=f"emulator-{vendor}", daemon=True)
     thread.start()

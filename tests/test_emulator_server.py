@@ -1,0 +1,146 @@
+"""The emulators' HTTP server stays up for everyone whatever one client does (raw sockets).
+
+Silent or half-open connections, request heads sent a byte at a time, a body that never
+comes, a huge Content-Length, a taken port: each used to freeze an emulator or crash its
+start-up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from pulumi_phonenumbers.emulators.server import EMULATORS, PortInUse, RunningEmulator, start
+
+pytestmark = pytest.mark.contract
+
+IDLE = 1.5  # the emulators' idle limit in these tests (10 s by default)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[RunningEmulator]:
+    running = start("plivo", idle_seconds=IDLE)
+    yield running
+    running.stop()
+
+
+def _port(emulator: RunningEmulator) -> int:
+    return int(emulator.url.rsplit(":", 1)[1])
+
+
+@contextlib.contextmanager
+def _connections(
+    emulator: RunningEmulator, count: int, send: bytes
+) -> Iterator[list[socket.socket]]:
+    socks = [socket.create_connection(("127.0.0.1", _port(emulator))) for _ in range(count)]
+    try:
+        for sock in socks:
+            if send:
+                sock.sendall(send)
+        yield socks
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def _answers_quickly(emulator: RunningEmulator) -> float:
+    started = time.monotonic()
+    response = httpx.get(f"{emulator.url}/_emulator/ledger", timeout=IDLE / 2)
+    assert response.status_code == 200
+    return time.monotonic() - started
+
+
+def _closed_by_server(sock: socket.socket, within: float) -> bool:
+    sock.settimeout(within)
+    try:
+        while True:
+            if not sock.recv(4096):  # EOF (an answer, if any, came first)
+                return True
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_silent_connections_hold_no_worker(emulator: RunningEmulator) -> None:
+    with _connections(emulator, 40, b"") as silent:  # more than the 32 worker threads
+        assert _answers_quickly(emulator) < IDLE / 2
+        assert _closed_by_server(silent[0], within=IDLE + 3)
+        assert all(_closed_by_server(s, within=1.0) for s in silent[1:])
+
+
+def test_unfinished_request_heads_hold_no_worker(emulator: RunningEmulator) -> None:
+    head = b"GET /v1/Account/MAX/Number/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"  # no blank line
+    with _connections(emulator, 40, head) as partial:
+        assert _answers_quickly(emulator) < IDLE / 2
+        assert all(_closed_by_server(s, within=IDLE + 3) for s in partial)
+
+
+def test_bodies_that_never_come_hold_no_worker(emulator: RunningEmulator) -> None:
+    head = b"POST /_emulator/release HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n{"
+    with _connections(emulator, 40, head) as stalled:
+        assert _answers_quickly(emulator) < IDLE / 2
+        assert all(_closed_by_server(s, within=IDLE + 3) for s in stalled)
+
+
+def _raw(port: int, request: bytes) -> tuple[int, bytes]:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        data = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+@pytest.mark.parametrize("vendor", sorted(EMULATORS))
+def test_huge_content_length_is_413_at_once(vendor: str) -> None:
+    running = start(vendor, idle_seconds=IDLE)
+    try:
+        request = (
+            b"POST /anything HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100000000000\r\n\r\n{"
+        )
+        started = time.monotonic()
+        status, body = _raw(_port(running), request)
+        assert status == 413 and time.monotonic() - started < 2
+        assert json.loads(body)  # the vendor's own error shape, JSON
+        assert _answers_quickly(running) < IDLE / 2
+    finally:
+        running.stop()
+
+
+def test_chunked_body_over_the_cap_is_413(emulator: RunningEmulator) -> None:
+    chunk = b"x" * 65536
+    body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(20)) + b"0\r\n\r\n"
+    request = (
+        b"POST /_emulator/faults HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n" + body
+    )
+    status, _ = _raw(_port(emulator), request)
+    assert status == 413
+
+
+def test_a_taken_port_says_so(emulator: RunningEmulator) -> None:
+    port = _port(emulator)
+    with pytest.raises(PortInUse, match=f"port {port} is in use"):
+        start("plivo", port)
+    result = subprocess.run(
+        [sys.executable, "-m", "pulumi_phonenumbers.emulators", "sinch", "--port", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert f"port {port} is in use" in result.stderr
+    assert "Traceback" not in result.stderr and "AttributeError" not in result.stderr
+    assert _answers_quickly(emulator) < IDLE / 2  # the first emulator is unharmed
