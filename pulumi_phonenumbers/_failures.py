@@ -24,6 +24,7 @@ from .errors import (
     ServerError,
     TimeoutError_,
     TransportError,
+    UnparsableAnswer,
     ValidationError,
 )
 
@@ -92,6 +93,11 @@ def advice(operation: str, exc: BaseException, settings: Settings) -> str:
         )
     if isinstance(exc, ServerError):
         return f"The vendor is failing: run {again} again later."
+    if isinstance(exc, UnparsableAnswer):
+        return (
+            f"The answer did not come from the vendor's API as documented: check "
+            f"{NAMESPACE}:{vendor}BaseUrl and any proxy in between, then run {again} again."
+        )
     if isinstance(exc, TimeoutError_):
         try:
             timeout = f"{settings.timeout:g}s"

@@ -14,10 +14,23 @@ Retry rules (DESIGN.md §4), decided by :func:`should_retry`:
 
 Backoff is exponential with full jitter; ``Retry-After`` (seconds or an HTTP date) is
 honoured up to :attr:`RetryPolicy.retry_after_max`; every attempt's timeout is cut to
-what is left of the call's deadline. Every message built here is passed through
-:func:`redact`, and the ``httpx``/``httpcore`` loggers get a filter that redacts the
-secrets of every live client (Plivo puts its auth id in the URL path), so credentials
-never reach an error, a log line or Pulumi state.
+what is left of the call's deadline.
+
+Every attempt is bounded as a whole, not per socket read: the answer is streamed and the
+clock checked while its body arrives, so a body trickled a byte at a time cannot stretch
+an attempt much beyond its timeout (at most one more socket read). Bodies above
+:data:`MAX_BODY` (8 MiB) are refused while they arrive, never buffered whole
+(:class:`~.errors.UnparsableAnswer`).
+
+A 404 counts as the vendor's answer only when the vendor's own ``not_found`` predicate
+(its wire module's error shape for a missing object) recognises it; any other 404 (a
+wrong API prefix, a proxy's page) is a :class:`~.errors.ConfigError` naming the base-URL
+config key, so that it is never read as "the number is gone".
+
+Every message built here is passed through :func:`redact`, and the ``httpx``/``httpcore``
+loggers get a filter that redacts the secrets of every live client (Plivo puts its auth id
+in the URL path; Sinch's bearer tokens are added as they are fetched), so credentials never
+reach an error, a log line or Pulumi state.
 """
 
 from __future__ import annotations
@@ -31,6 +44,7 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 
@@ -44,23 +58,31 @@ from .errors import (
     ServerError,
     TimeoutError_,
     TransportError,
+    UnparsableAnswer,
     ValidationError,
     VendorError,
 )
 
 __all__ = [
+    "MAX_BODY",
     "ErrorMapper",
     "HttpClient",
     "Kind",
+    "NotFoundShape",
     "RetryPolicy",
     "default_error",
     "parse_retry_after",
     "redact",
+    "segment",
     "should_retry",
 ]
 
 Kind = Literal["read", "write", "purchase", "release"]
 ErrorMapper = Callable[[httpx.Response], VendorError]
+#: ``not_found(response)``: is this 404 the vendor's own "no such object" answer?
+NotFoundShape = Callable[[httpx.Response], bool]
+#: Largest answer body read (bytes); a larger one is refused as it arrives.
+MAX_BODY = 8 * 1024 * 1024
 _USER_AGENT = "pulumi-phonenumbers/0.1"
 _log = logging.getLogger("pulumi_phonenumbers.http")
 
@@ -98,6 +120,8 @@ class RetryPolicy:
 
 def should_retry(kind: Kind, error: PhoneNumbersError) -> bool:
     """Whether a failed attempt of an operation of ``kind`` may be repeated."""
+    if isinstance(error, UnparsableAnswer):
+        return False  # the same endpoint will send the same page again
     if isinstance(error, TransportError):
         return not error.sent or kind != "purchase"
     if isinstance(error, VendorError):
@@ -105,6 +129,12 @@ def should_retry(kind: Kind, error: PhoneNumbersError) -> bool:
             return True
         return kind != "purchase" and (error.status >= 500 or error.status == 408)
     return False
+
+
+def segment(text: str) -> str:
+    """``text`` percent-encoded as one URL path segment (``/``, ``..``, ``?`` cannot escape)."""
+    encoded = quote(text, safe="")
+    return encoded.replace(".", "%2E") if encoded in (".", "..") else encoded
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -198,8 +228,17 @@ class HttpClient:
         secrets: Iterable[str] = (),
         policy: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
+        not_found: NotFoundShape | None = None,
+        base_url_key: str = "",
+        max_body: int = MAX_BODY,
     ) -> None:
+        """``not_found`` recognises the vendor's own 404 for a missing object (without it,
+        every 404 is a configuration error); ``base_url_key`` is the config key named in
+        configuration errors (default ``<vendor>BaseUrl``)."""
         self.vendor = vendor
+        self.base_url_key = f"phonenumbers:{base_url_key or vendor + 'BaseUrl'}"
+        self.max_body = max_body
+        self._not_found = not_found
         self.timeout = float(timeout)
         self.policy = policy or RetryPolicy()
         self.secrets = tuple(s for s in secrets if s)
@@ -207,7 +246,13 @@ class HttpClient:
         self._client = httpx.Client(
             base_url=base_url,
             auth=auth,
-            headers={"User-Agent": _USER_AGENT, "Accept": "application/json", **(headers or {})},
+            headers={
+                "User-Agent": _USER_AGENT,
+                "Accept": "application/json",
+                # Bodies are counted against MAX_BODY as they arrive: no compression.
+                "Accept-Encoding": "identity",
+                **(headers or {}),
+            },
             timeout=self._timeout(self.timeout),
             limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
             transport=transport,
@@ -224,6 +269,11 @@ class HttpClient:
     def close(self) -> None:
         """Close the pool."""
         self._client.close()
+
+    def add_secret(self, value: str) -> None:
+        """Redact ``value`` too from now on (e.g. a bearer token fetched at run time)."""
+        if value and value not in self.secrets:
+            self.secrets = (*self.secrets, value)
 
     def request(
         self,
@@ -260,17 +310,19 @@ class HttpClient:
             retry_after: float | None = None
             error: PhoneNumbersError
             try:
-                response = self._client.request(
-                    method, path, timeout=self._timeout(budget), **kwargs
-                )
+                response = self._exchange(method, path, budget, what, kwargs)
             except _BROKEN as exc:
                 raise ConfigError(
                     self._msg(
                         what,
                         f"the request cannot be sent ({type(exc).__name__}); check the "
-                        f"vendor's base URL setting (phonenumbers:{self.vendor}BaseUrl)",
+                        f"vendor's base URL setting ({self.base_url_key})",
                     )
                 ) from None
+            except UnparsableAnswer:
+                raise  # above the size cap: the same request would get the same answer
+            except TimeoutError_ as exc:
+                error = exc
             except _NOT_SENT as exc:
                 error = TransportError(
                     self._msg(what, f"could not connect ({type(exc).__name__})"), sent=False
@@ -305,6 +357,46 @@ class HttpClient:
             )
             time.sleep(pause)
 
+    def _exchange(
+        self, method: str, path: str, budget: float, what: str, kwargs: dict[str, Any]
+    ) -> httpx.Response:
+        """One attempt, body included, within ``budget`` seconds and :attr:`max_body` bytes."""
+        deadline = time.monotonic() + budget
+        with self._client.stream(method, path, timeout=self._timeout(budget), **kwargs) as got:
+            declared = got.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_body:
+                raise self._too_large(got, what, f"{int(declared)} bytes announced")
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in got.iter_bytes():
+                size += len(chunk)
+                if size > self.max_body:
+                    raise self._too_large(got, what, "still arriving")
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise TimeoutError_(
+                        self._msg(what, f"no complete answer within {budget:g}s (body too slow)")
+                    )
+            headers = [(k, v) for k, v in got.headers.multi_items() if k != "content-encoding"]
+            return httpx.Response(
+                got.status_code,
+                headers=headers,
+                content=b"".join(chunks),
+                request=got.request,
+                extensions=got.extensions,
+            )
+
+    def _too_large(self, response: httpx.Response, what: str, detail: str) -> UnparsableAnswer:
+        return UnparsableAnswer(
+            self._msg(
+                what,
+                f"refused an answer larger than {self.max_body // (1024 * 1024)} MiB "
+                f"(HTTP {response.status_code}, {detail})",
+            ),
+            vendor=self.vendor,
+            status=response.status_code,
+        )
+
     def _msg(self, what: str, detail: str) -> str:
         return redact(f"{self.vendor}: {detail} (while trying to {what})", self.secrets)
 
@@ -313,7 +405,15 @@ class HttpClient:
             error.args = (f"{error}; gave up after {attempt} attempts in {elapsed:.1f}s",)
         return error
 
-    def _map(self, response: httpx.Response, what: str) -> VendorError:
+    def _map(self, response: httpx.Response, what: str) -> PhoneNumbersError:
+        if response.status_code == 404 and not self._vendors_404(response):
+            return ConfigError(
+                self._msg(
+                    what,
+                    f"HTTP 404 {_sample(response)} is not {self.vendor}'s answer for a missing "
+                    f"object: the URL is not the vendor's API; check {self.base_url_key}",
+                )
+            )
         try:
             error = self._error_mapper(response)
         except Exception:  # a malformed error body must not hide the status
@@ -321,3 +421,18 @@ class HttpClient:
         message = redact(f"{error} (while trying to {what})", self.secrets)
         error.args = (message,)
         return error
+
+    def _vendors_404(self, response: httpx.Response) -> bool:
+        if self._not_found is None:
+            return False
+        try:
+            return self._not_found(response)
+        except Exception:  # a predicate choking on a strange body has not recognised it
+            return False
+
+
+def _sample(response: httpx.Response) -> str:
+    """``(text/html, 162 bytes: '<html><head>...')`` for messages about a strange answer."""
+    kind = response.headers.get("content-type", "no content type").split(";")[0]
+    text = " ".join(response.content[:60].decode("utf-8", "replace").split())
+    return f"({kind}, {len(response.content)} bytes{': ' + repr(text) if text else ''})"

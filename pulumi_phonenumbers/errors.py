@@ -4,7 +4,8 @@
     ├── ConfigError              missing or malformed stack config / credentials
     ├── InventoryExhausted       no number matches the criteria (after every candidate)
     ├── TransportError           the vendor could not be reached, or the answer was lost
-    │   └── TimeoutError_        no answer within the configured timeout
+    │   ├── TimeoutError_        no complete answer within the configured timeout
+    │   └── UnparsableAnswer     an answer that is not what the vendor's API documents
     └── VendorError              the vendor answered with an error
         ├── AuthError            401/403: credentials rejected
         ├── NotFound             the number / object does not exist on this account
@@ -34,6 +35,7 @@ __all__ = [
     "ServerError",
     "TimeoutError_",
     "TransportError",
+    "UnparsableAnswer",
     "ValidationError",
     "VendorError",
 ]
@@ -62,6 +64,22 @@ class TransportError(PhoneNumbersError):
 
 class TimeoutError_(TransportError):
     """No answer within the configured timeout; the vendor may or may not have acted."""
+
+
+class UnparsableAnswer(TransportError):
+    """The vendor answered, but not with what its API documents.
+
+    An HTML page, an empty, truncated or non-JSON body, JSON of the wrong shape, a number
+    that is not valid E.164, or a body above the size cap (:data:`._http.MAX_BODY`). The
+    request may have taken effect: after a purchase this is *ambiguous*, and the caller
+    asks the vendor whether the account owns the number before doing anything else.
+    """
+
+    def __init__(self, message: str, *, vendor: str = "", status: int = 0) -> None:
+        super().__init__(message, sent=True)
+        self.vendor = vendor
+        #: The HTTP status the unreadable answer came with.
+        self.status = status
 
 
 class VendorError(PhoneNumbersError):

@@ -10,7 +10,6 @@ One provider process serves all numbers of a stack with 4 worker threads.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import threading
 import time
@@ -35,7 +34,7 @@ from . import inputs as _inputs
 from ._inventory_check import InventoryCheck, has_unknown
 from ._purchase import Purchase
 from .config import CONFIG_KEYS, NAMESPACE, Settings
-from .errors import NotFound, PhoneNumbersError
+from .errors import PhoneNumbersError
 from .models import AvailableNumber, Money, OwnedNumber, Routing
 from .vendors import Vendor, get_vendor, vendor_class, vendor_infos
 
@@ -293,14 +292,17 @@ class PhoneNumberProvider(ResourceProvider):
 
     @_clear_errors("delete")
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """Release unless ``release_on_delete`` is false; 'not found' counts as success."""
+        """Release unless ``release_on_delete`` is false.
+
+        "Already gone" counts as success only when the vendor module saw two witnesses
+        (its own not-found answer and a listing without the number); anything less raises.
+        """
         if props.get("release_on_delete") is False:
             return
         if props.get("release_on_delete") is None and props.get("adopt"):
             return
         vendor = self._vendor(props["vendor"])
-        with contextlib.suppress(NotFound):  # already gone: the goal of a delete is reached
-            vendor.release(id_, str(props.get("vendor_id") or ""))
+        vendor.release(id_, str(props.get("vendor_id") or ""))
         with self._claims_lock:
             self._bought.pop((vendor.name, id_), None)
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from pulumi_phonenumbers.emulators.bolna import API_KEY, BolnaFace
-from pulumi_phonenumbers.errors import NotFound, ValidationError
+from pulumi_phonenumbers.errors import ConfigError, NotFound, ValidationError
 from pulumi_phonenumbers.models import NumberQuery, Routing
 from pulumi_phonenumbers.testing import ProviderError, ProviderProcess
 from pulumi_phonenumbers.testing.backends import Backend
@@ -220,7 +220,7 @@ def test_a_404_from_a_wrong_base_url_is_not_taken_for_released(bolna: Backend) -
     vendor = _client(bolna)
     owned = vendor.buy(vendor.search(Q415).numbers[0], Routing(), {})
     lost = cast(BolnaVendor, bolna.client({"phonenumbers:bolnaBaseUrl": bolna.url + "/v9"}))
-    with pytest.raises(NotFound):
+    with pytest.raises(ConfigError, match="phonenumbers:bolnaBaseUrl"):
         lost.release(owned.number, owned.vendor_id)
     assert owned.number in bolna.owned_numbers()
 

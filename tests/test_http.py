@@ -155,12 +155,27 @@ def test_connect_failure_is_marked_not_sent() -> None:
     assert "gave up after 4 attempts" in str(info.value)
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422])
+@pytest.mark.parametrize("status", [400, 401, 403, 409, 422])
 def test_client_errors_are_never_retried(status: int) -> None:
     script = Script(status)
-    with pytest.raises((ValidationError, AuthError, NotFound)):
+    with pytest.raises((ValidationError, AuthError)):
         call(client(script), "read")
     assert len(script.requests) == 1
+
+
+def test_only_the_vendors_own_404_is_not_found() -> None:
+    script = Script(404)  # body {"error": "status 404"}
+    with pytest.raises(ConfigError, match="phonenumbers:acmeBaseUrl") as info:
+        call(client(script), "read")  # no not_found shape: no 404 is the vendor's
+    assert "HTTP 404" in str(info.value) and len(script.requests) == 1
+    shaped = client(script)
+    shaped._not_found = lambda r: "status 404" in r.text
+    with pytest.raises(NotFound):
+        call(shaped, "read")
+    html = client(lambda r: httpx.Response(404, html="<h1>Not Found</h1>", request=r))
+    html._not_found = lambda r: r.json() is not None  # a predicate that chokes: not recognised
+    with pytest.raises(ConfigError, match="text/html"):
+        call(html, "read")
 
 
 def test_should_retry_table() -> None:

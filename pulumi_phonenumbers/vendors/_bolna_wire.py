@@ -18,8 +18,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from .. import e164
+from .._answers import E164
 from .._http import default_error
-from ..errors import NotAvailable, NotFound, ServerError, VendorError
+from ..errors import NotAvailable, NotFound, VendorError
 from ..models import AvailableNumber, Money, NumberQuery, OwnedNumber, Routing
 from ._shared import json_or_none
 
@@ -28,12 +29,12 @@ __all__ = [
     "Available",
     "Listed",
     "Purchase",
-    "array",
     "available",
     "canonical_id",
     "country_of",
     "error_from",
     "normalize",
+    "not_found",
     "owned",
     "purchased",
 ]
@@ -50,7 +51,7 @@ class _Wire(BaseModel):
 class Available(_Wire):
     """One search result (``GET /phone-numbers/search``)."""
 
-    phone_number: str
+    phone_number: E164
     region: str | None = None
     friendly_name: str | None = None
     locality: str | None = None
@@ -62,17 +63,17 @@ class Purchase(_Wire):
     """The answer of ``POST /phone-numbers/buy`` (price in cents)."""
 
     id: str
-    phone_number: str
+    phone_number: E164
     price: float | int | str | None = None
     telephony_provider: str | None = None
     agent_id: str | None = None
 
 
 class Listed(_Wire):
-    """One entry of ``GET /phone-numbers/all``."""
+    """One entry of ``GET /phone-numbers/all`` (BYO numbers that are not E.164 are skipped)."""
 
     id: str
-    phone_number: str
+    phone_number: E164
     agent_id: str | None = None
     price: float | int | str | None = None
     telephony_provider: str | None = None
@@ -127,22 +128,10 @@ def _usd(value: float | int | str | None, *, cents: bool = False) -> Money:
     return Money(amount=amount, currency=currency)
 
 
-def array(response: httpx.Response, what: str) -> list[Any]:
-    """The bare JSON array of an answer, or :class:`ServerError`."""
-    body = json_or_none(response)
-    if not isinstance(body, list):
-        raise ServerError(
-            f"{VENDOR}: expected a JSON array while trying to {what}",
-            vendor=VENDOR,
-            status=response.status_code,
-        )
-    return body
-
-
 # -- mapping ------------------------------------------------------------------------------
 def available(wire: Available, query: NumberQuery, provider: str) -> AvailableNumber:
     """A search result; ``vendor_ref`` = the telephony provider that offers it."""
-    number = normalize(wire.phone_number)
+    number = wire.phone_number
     return AvailableNumber(
         number=number,
         country=country_of(number) or query.country,
@@ -156,7 +145,7 @@ def available(wire: Available, query: NumberQuery, provider: str) -> AvailableNu
 
 def purchased(wire: Purchase, candidate: AvailableNumber, country: str) -> OwnedNumber:
     """The bought number (no routing yet: the purchase cannot carry it)."""
-    number = normalize(wire.phone_number)
+    number = wire.phone_number
     return OwnedNumber(
         number=number,
         vendor_id=canonical_id(wire.id),
@@ -170,7 +159,7 @@ def purchased(wire: Purchase, candidate: AvailableNumber, country: str) -> Owned
 
 def owned(wire: Listed) -> OwnedNumber:
     """A listed number; routing = its agent."""
-    number = normalize(wire.phone_number)
+    number = wire.phone_number
     return OwnedNumber(
         number=number,
         vendor_id=canonical_id(wire.id),
@@ -202,6 +191,16 @@ def _message(body: Any, fallback: str) -> str:
                     parts.append(str(item))
             return "; ".join(parts)
     return fallback
+
+
+def not_found(response: httpx.Response) -> bool:
+    """Bolna's own "not found" for an object (``{"detail": "Phone number not found"}``);
+    FastAPI's bare ``{"detail": "Not Found"}`` is an unknown route, not a missing number."""
+    body = json_or_none(response)
+    if not isinstance(body, dict):
+        return False
+    message = _message(body, "")
+    return "not found" in message.lower() and message.strip().lower() != "not found"
 
 
 def error_from(response: httpx.Response) -> VendorError:

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from .. import e164
-from .._http import default_error, parse_retry_after
+from .._answers import E164
+from .._http import default_error, parse_retry_after, segment
 from ..errors import (
     AuthError,
     ComplianceError,
@@ -40,6 +40,7 @@ __all__ = [
     "error_from",
     "items",
     "next_offset",
+    "not_found",
     "owned",
     "patch_body",
     "path",
@@ -81,7 +82,7 @@ class _Wire(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    number: str = Field(validation_alias=AliasChoices("number", "e164", "phone_number"))
+    number: E164 = Field(validation_alias=AliasChoices("number", "e164", "phone_number"))
     country: str = ""
     type: str = ""
     monthly_cost_cents: int | None = _either("monthly_cost_cents", "monthlyCostCents")
@@ -137,7 +138,7 @@ def next_offset(body: Any, offset: int, count: int) -> int | None:
 
 def path(vendor_id: str) -> str:
     """The path of one owned number."""
-    return f"/phone-numbers/{quote(vendor_id, safe='')}"
+    return f"/phone-numbers/{segment(vendor_id)}"
 
 
 # -- requests -----------------------------------------------------------------------------
@@ -180,7 +181,7 @@ def _capabilities(raw: dict[str, bool] | list[str] | None) -> tuple[str, ...]:
 
 def available(wire: Available) -> AvailableNumber:
     """An inventory entry as an :class:`AvailableNumber` (``vendor_ref`` = ``inventory_id``)."""
-    number = e164.normalize(wire.number)
+    number = wire.number
     return AvailableNumber(
         number=number,
         country=wire.country.upper() or e164.country_of(number),
@@ -195,7 +196,7 @@ def available(wire: Available) -> AvailableNumber:
 
 def owned(wire: PhoneNumber, known: AvailableNumber | OwnedNumber | None = None) -> OwnedNumber:
     """The neutral model; facts an answer leaves out (list rows, PATCH) come from ``known``."""
-    number = e164.normalize(wire.number)
+    number = wire.number
     result = OwnedNumber(
         number=number,
         vendor_id=wire.id,
@@ -224,20 +225,22 @@ def owned(wire: PhoneNumber, known: AvailableNumber | OwnedNumber | None = None)
     return result.replace(**missing)
 
 
+def not_found(response: httpx.Response) -> bool:
+    """KrosAI's own 404 for a number: its envelope with ``NUMBER_NOT_OWNED`` (or, for a
+    purchase, ``NUMBER_NOT_AVAILABLE``). A wrong path or a proxy has no such code."""
+    body = json_or_none(response)
+    return isinstance(body, dict) and body.get("code") in (
+        "NUMBER_NOT_OWNED",
+        "NUMBER_NOT_AVAILABLE",
+    )
+
+
 def error_from(response: httpx.Response) -> VendorError:
     """Map KrosAI's ``{"error": msg, "code": CODE}`` envelope by ``code``, then by status."""
     body = json_or_none(response)
     envelope = isinstance(body, dict) and ("error" in body or "code" in body)
     status = response.status_code
     if not envelope:
-        if status == 404:
-            # Not KrosAI's answer (wrong path or proxy): never read as "number gone".
-            return VendorError(
-                f"{VENDOR}: HTTP 404 from a URL that is not the KrosAI API; check "
-                "phonenumbers:krosaiBaseUrl",
-                vendor=VENDOR,
-                status=status,
-            )
         return default_error(VENDOR, response, response.reason_phrase)
     assert isinstance(body, dict)
     code = str(body.get("code") or "")

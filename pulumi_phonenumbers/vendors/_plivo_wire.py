@@ -9,14 +9,14 @@ or ``""`` (vendor-apis.md §1.2, §1.4).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict
-from pydantic import ValidationError as PydanticValidationError
 
 from .. import e164
+from .._answers import E164
 from .._http import default_error
 from ..errors import ComplianceError, PaymentError, ValidationError, VendorError
 from ..models import CAPABILITIES, AvailableNumber, Money, OwnedNumber, Routing
@@ -24,20 +24,18 @@ from ..models import CAPABILITIES, AvailableNumber, Money, OwnedNumber, Routing
 __all__ = [
     "AccountNumber",
     "BuyResponse",
-    "ListPage",
     "Meta",
+    "Page",
     "PhoneNumber",
-    "SearchResults",
     "available",
     "error_from",
     "next_offset",
+    "not_found",
     "owned",
-    "parse",
 ]
 
 VENDOR = "plivo"
 _DONE_COMPLIANCE = {"", "approved", "accepted", "verified", "completed"}
-_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Wire(BaseModel):
@@ -55,7 +53,7 @@ class Meta(_Wire):
 
 
 class _Rates(_Wire):
-    number: str
+    number: E164  # Plivo sends digits without "+"; validated and held as E.164
     monthly_rental_rate: Decimal | None = None
     voice_enabled: bool = False
     sms_enabled: bool = False
@@ -90,18 +88,11 @@ class AccountNumber(_Rates):
     compliance_status: str | None = None
 
 
-class SearchResults(_Wire):
-    """``GET /PhoneNumber/``."""
+class Page(_Wire):
+    """``GET /PhoneNumber/`` and ``GET /Number/``: rows are validated one by one."""
 
     meta: Meta = Meta()
-    objects: list[PhoneNumber] = []
-
-
-class ListPage(_Wire):
-    """``GET /Number/``."""
-
-    meta: Meta = Meta()
-    objects: list[AccountNumber] = []
+    objects: list[Any]
 
 
 class _Bought(_Wire):
@@ -157,17 +148,17 @@ def error_from(response: httpx.Response) -> VendorError:
     )
 
 
-def parse(model: type[_M], response: httpx.Response) -> _M:
-    """Validate a 2xx body; junk is a :class:`ValidationError` naming the call."""
+def not_found(response: httpx.Response) -> bool:
+    """Plivo's own 404: its ``{"api_id"?, "error"}`` envelope (not an HTML or proxy page).
+
+    Plivo answers an unknown route the same way, so this alone never makes a number gone:
+    the account listing is asked as well (``vendors._shared.listed_after_not_found``).
+    """
     try:
-        return model.model_validate(response.json())
-    except (ValueError, PydanticValidationError) as exc:
-        raise ValidationError(
-            f"plivo: unexpected answer to {response.request.method} (HTTP "
-            f"{response.status_code}): {type(exc).__name__}",
-            vendor=VENDOR,
-            status=response.status_code,
-        ) from None
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("error"), str | dict)
 
 
 def plus(digits: str) -> str:
@@ -218,7 +209,7 @@ def _app_id(application: str | None) -> str | None:
 def available(obj: PhoneNumber, country: str) -> AvailableNumber:
     """A search result as an :class:`AvailableNumber`."""
     return AvailableNumber(
-        number=plus(obj.number),
+        number=obj.number,
         country=country,
         number_type=_available_type(obj),
         capabilities=obj.capabilities(),
@@ -230,16 +221,12 @@ def available(obj: PhoneNumber, country: str) -> AvailableNumber:
 
 def owned(obj: AccountNumber) -> OwnedNumber:
     """An account number as an :class:`OwnedNumber` (routing = ``app_id`` and ``alias``)."""
-    number = plus(obj.number)
-    try:
-        country = e164.country_of(number)
-    except Exception:  # keep listing even if one number does not parse
-        country = ""
+    number = obj.number
     state = (obj.compliance_status or "").strip().lower()
     return OwnedNumber(
         number=number,
-        vendor_id=obj.number.lstrip("+"),
-        country=country,
+        vendor_id=e164.digits(number),
+        country=e164.country_of(number),
         number_type=_owned_type(obj.number_type),
         capabilities=obj.capabilities(),
         monthly_cost=_money(obj.monthly_rental_rate),

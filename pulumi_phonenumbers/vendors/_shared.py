@@ -1,24 +1,24 @@
 """Helpers shared by the JSON vendor clients, private to :mod:`pulumi_phonenumbers.vendors`.
 
-Used by KrosAI and Bolna (lenient JSON reading, wire-model validation) and by KrosAI and
-Sondos (the client-side search filter for what the vendor's search cannot narrow).
+The second witness before a number is declared gone (:func:`listed_after_not_found`),
+lenient JSON reading of error bodies (:func:`json_or_none`), and the client-side search
+filter for what a vendor's search cannot narrow (:func:`matches`, KrosAI and Sondos).
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from pydantic import BaseModel
-from pydantic import ValidationError as PydanticValidationError
 
 from .. import e164
-from ..errors import ServerError
-from ..models import AvailableNumber, NumberQuery
+from ..errors import ConfigError, NotFound, PhoneNumbersError
+from ..models import AvailableNumber, NumberQuery, OwnedNumber
 
-__all__ = ["json_or_none", "matches", "parse"]
+if TYPE_CHECKING:
+    from .base import Vendor
 
-_M = TypeVar("_M", bound=BaseModel)
+__all__ = ["json_or_none", "listed_after_not_found", "matches"]
 
 
 def json_or_none(response: httpx.Response) -> Any:
@@ -29,17 +29,23 @@ def json_or_none(response: httpx.Response) -> Any:
         return None
 
 
-def parse(vendor: str, model: type[_M], raw: Any, response: httpx.Response, what: str) -> _M:
-    """A wire model, or :class:`ServerError` (the request may have taken effect)."""
+def listed_after_not_found(
+    vendor: Vendor, number: str, first: PhoneNumbersError, base_url_key: str
+) -> OwnedNumber | None:
+    """The second witness, asked after the vendor's own "not found" for ``number``.
+
+    Returns the number as the account listing shows it (the listing still has it: not
+    gone), or ``None`` when a working listing confirms it is not owned: only then may
+    ``get`` answer "gone" and ``release`` count as done. A listing that answers "not
+    found" itself is a :class:`ConfigError` naming ``base_url_key``: one witness never
+    makes a number gone. Other failures propagate unchanged (nothing is declared).
+    """
     try:
-        return model.model_validate(raw)
-    except PydanticValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise ServerError(
-            f"{vendor}: unexpected answer while trying to {what} ({where}: {first['msg']})",
-            vendor=vendor,
-            status=response.status_code,
+        return next((o for o in vendor.list_owned() if o.number == number), None)
+    except NotFound as exc:
+        raise ConfigError(
+            f"{vendor.name}: {first}; the account listing asked to confirm it failed too "
+            f"({exc}), so {number} is not declared gone: check phonenumbers:{base_url_key}"
         ) from None
 
 

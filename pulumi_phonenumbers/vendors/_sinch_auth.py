@@ -67,7 +67,9 @@ class TokenCache:
         key_secret: str,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._http = http
+        self.http = http
+        #: Called with every new token (the vendor adds it to its redaction list).
+        self.on_token: Callable[[str], None] = lambda token: None
         self._credentials = (key_id, key_secret)
         self._clock = clock
         self._lock = threading.Lock()
@@ -96,7 +98,7 @@ class TokenCache:
 
     def _fetch(self) -> _Token:
         started = self._clock()
-        response = self._http.request(
+        response = self.http.request(
             "POST",
             "/oauth2/token",
             kind="read",
@@ -120,6 +122,8 @@ class TokenCache:
                 vendor=_VENDOR,
                 status=response.status_code,
             )
+        self.http.add_secret(value)
+        self.on_token(value)
         margin = min(_MARGIN_SECONDS, lifetime / 2)
         self._token = _Token(value, started + max(0.0, lifetime - margin))
         self.fetches += 1
@@ -127,7 +131,7 @@ class TokenCache:
 
     def close(self) -> None:
         """Close the token endpoint's connection pool."""
-        self._http.close()
+        self.http.close()
 
 
 def _says_expired(response: httpx.Response) -> bool:

@@ -15,6 +15,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import e164
+from .._answers import E164
 from .._http import default_error
 from ..errors import (
     AuthError,
@@ -31,9 +32,11 @@ __all__ = [
     "TYPES",
     "ActiveList",
     "ActiveWire",
+    "Available",
     "AvailableList",
     "available",
     "error",
+    "not_found",
     "owned",
     "patch_body",
 ]
@@ -69,8 +72,8 @@ class _Money(_Wire):
         return Money(amount=self.amount, currency=self.currency or "USD")
 
 
-class _Available(_Wire):
-    phone_number: str = Field(alias="phoneNumber")
+class Available(_Wire):
+    phone_number: E164 = Field(alias="phoneNumber")
     region_code: str = Field("", alias="regionCode")
     type: str = ""
     capability: list[str] = []
@@ -102,7 +105,7 @@ class _Sms(_Wire):
 
 
 class ActiveWire(_Wire):
-    phone_number: str = Field(alias="phoneNumber")
+    phone_number: E164 = Field(alias="phoneNumber")
     display_name: str | None = Field(None, alias="displayName")
     region_code: str = Field("", alias="regionCode")
     type: str = ""
@@ -120,18 +123,43 @@ class ActiveWire(_Wire):
 
 
 class ActiveList(_Wire):
-    active_numbers: list[ActiveWire] = Field([], alias="activeNumbers")
+    """A page of ``GET /activeNumbers``; rows are validated one by one."""
+
+    active_numbers: list[Any] = Field([], alias="activeNumbers")
     next_page_token: str | None = Field(None, alias="nextPageToken")
 
 
 class AvailableList(_Wire):
-    available_numbers: list[_Available] = Field([], alias="availableNumbers")
+    """``GET /availableNumbers``; rows are validated one by one."""
+
+    available_numbers: list[Any] = Field(alias="availableNumbers")
 
 
 # -- mapping ---------------------------------------------------------------------------------
+def _envelope(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    inner = body.get("error") if isinstance(body, dict) else None
+    return inner if isinstance(inner, dict) else {}
+
+
+def not_found(response: httpx.Response) -> bool:
+    """Sinch's own 404 for a number: ``NOT_FOUND`` with a ``ResourceInfo`` detail naming an
+    ``ActiveNumber`` or ``AvailableNumber`` (an unknown route or a proxy has no such detail)."""
+    body = _envelope(response)
+    return body.get("status") == "NOT_FOUND" and any(
+        isinstance(d, dict)
+        and d.get("type") == "ResourceInfo"
+        and d.get("resourceType") in ("ActiveNumber", "AvailableNumber")
+        for d in body.get("details") or []
+    )
+
+
 def error(response: httpx.Response) -> VendorError:
     """``{"error": {code, message, status, details}}`` -> the error tree."""
-    body = response.json().get("error") or {}
+    body = _envelope(response)
     status = str(body.get("status") or "")
     message = str(body.get("message") or "") or response.reason_phrase
     details = [d for d in body.get("details") or [] if isinstance(d, dict)]
@@ -152,7 +180,7 @@ def _caps(values: list[str]) -> tuple[str, ...]:
     return tuple(sorted({v.lower() for v in values if v.upper() in ("SMS", "VOICE")}))
 
 
-def available(wire: _Available) -> AvailableNumber:
+def available(wire: Available) -> AvailableNumber:
     return AvailableNumber(
         number=wire.phone_number,
         country=wire.region_code,

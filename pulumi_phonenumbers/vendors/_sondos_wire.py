@@ -8,37 +8,40 @@ vendor-neutral models, and the error mapper for ``{"error": msg}`` and Laravel's
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict
-from pydantic import ValidationError as WireError
 
 from .. import e164
+from .._answers import E164
 from .._http import default_error
-from ..errors import ServerError, VendorError
+from ..errors import VendorError
 from ..models import AvailableNumber, Money, NumberQuery, OwnedNumber, Routing
 
 __all__ = [
     "VENDOR",
     "Assistant",
+    "AssistantsPage",
     "Listed",
     "Offer",
-    "assistants_page",
+    "Purchased",
     "available",
+    "data_or_array",
     "error_from",
     "is_active",
-    "items",
     "message_of",
     "national",
-    "normalize",
+    "not_found",
     "owned",
-    "purchase_data",
     "purchased",
 ]
 
 VENDOR = "sondos"
+#: Sondos' own "no such object" texts (``{"error": "Phone number not found."}``).
+_NOT_FOUND = re.compile(r"(phone number|assistant) not found\.?", re.IGNORECASE)
 
 
 class _Wire(BaseModel):
@@ -48,7 +51,7 @@ class _Wire(BaseModel):
 class Offer(_Wire):
     """One search result (verified field list)."""
 
-    phone_number: str
+    phone_number: E164
     phone_number_formatted: str = ""
     country_code: str = ""
     price: Decimal | None = None
@@ -57,11 +60,11 @@ class Offer(_Wire):
     sms_capable: bool = False
 
 
-class _Purchased(_Wire):
+class Purchased(_Wire):
     """The ``data`` of a 201 purchase answer (verified)."""
 
     id: int
-    phone_number: str
+    phone_number: E164
     country_code: str = ""
     type: str = "normal"
     sms_capable: bool = False
@@ -80,7 +83,7 @@ class Assistant(_Wire):
         return (self.type or "").lower() == "inbound"
 
 
-class _AssistantsPage(_Wire):
+class AssistantsPage(_Wire):
     """Laravel's paginator: ``{current_page, data, last_page, ...}``."""
 
     data: list[Any]
@@ -91,7 +94,7 @@ class Listed(_Wire):
     """One item of ``GET /user/phone-numbers/all`` (documented; no assistant field)."""
 
     id: int
-    phone_number: str
+    phone_number: E164
     country_code: str = ""
     type: str | None = None
     type_label: str | None = None
@@ -139,57 +142,19 @@ def error_from(response: httpx.Response) -> VendorError:
     return default_error(VENDOR, response, message_of(response))
 
 
-def _json(response: httpx.Response, what: str) -> Any:
+def not_found(response: httpx.Response) -> bool:
+    """Sondos' own 404 (``{"error": "Phone number not found."}``, or the assistant's)."""
     try:
-        return response.json()
+        body = response.json()
     except ValueError:
-        raise ServerError(
-            f"sondos: answer is not JSON (while trying to {what})",
-            vendor=VENDOR,
-            status=response.status_code,
-        ) from None
+        return False
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, str) and _NOT_FOUND.fullmatch(error.strip()) is not None
 
 
-def items(response: httpx.Response, what: str) -> list[Any]:
-    """A bare array or ``{"data": [...]}``."""
-    body = _json(response, what)
-    found = body.get("data") if isinstance(body, dict) else body
-    if not isinstance(found, list):
-        raise ServerError(
-            f"sondos: unexpected {what} answer", vendor=VENDOR, status=response.status_code
-        )
-    return found
-
-
-def assistants_page(response: httpx.Response) -> tuple[list[Assistant], int]:
-    """The assistants of one page and ``last_page``; unparsable entries are skipped."""
-    try:
-        page = _AssistantsPage.model_validate(_json(response, "list assistants"))
-    except WireError:
-        raise ServerError(
-            "sondos: unexpected list-assistants answer", vendor=VENDOR, status=response.status_code
-        ) from None
-    found = []
-    for raw in page.data:
-        try:
-            found.append(Assistant.model_validate(raw))
-        except WireError:
-            continue
-    return found, page.last_page
-
-
-def purchase_data(response: httpx.Response, what: str) -> _Purchased:
-    """The ``data`` of a purchase answer; anything else is an ambiguous :class:`ServerError`."""
-    body = _json(response, what)
-    try:
-        return _Purchased.model_validate(body.get("data") if isinstance(body, dict) else None)
-    except WireError:
-        # Ambiguous: the purchase most likely happened; the provider asks get() next.
-        raise ServerError(
-            f"sondos: unexpected purchase answer (while trying to {what})",
-            vendor=VENDOR,
-            status=response.status_code,
-        ) from None
+def data_or_array(body: Any) -> Any:
+    """The rows of a list answer: a bare array or ``{"data": [...]}``."""
+    return body.get("data") if isinstance(body, dict) else body
 
 
 # -- mapping ------------------------------------------------------------------------------
@@ -202,19 +167,9 @@ def national(number: str) -> str:
     return e164.digits(number)[len(str(e164.country_code(number))) :]
 
 
-def normalize(text: str) -> str | None:
-    """E.164, or ``None`` when the text is not a valid number."""
-    try:
-        return e164.normalize(text)
-    except e164.InvalidNumber:
-        return None
-
-
-def available(offer: Offer, query: NumberQuery) -> AvailableNumber | None:
-    """A search result (``None`` when its number does not parse)."""
-    number = normalize(offer.phone_number)
-    if number is None:
-        return None
+def available(offer: Offer, query: NumberQuery) -> AvailableNumber:
+    """A search result (its number is validated E.164 already)."""
+    number = offer.phone_number
     return AvailableNumber(
         number=number,
         country=(offer.country_code or query.country).upper(),
@@ -225,10 +180,10 @@ def available(offer: Offer, query: NumberQuery) -> AvailableNumber | None:
     )
 
 
-def purchased(data: _Purchased, candidate: AvailableNumber) -> OwnedNumber:
+def purchased(data: Purchased, candidate: AvailableNumber) -> OwnedNumber:
     """The bought number; price and locality come from the candidate (no routing yet)."""
     return OwnedNumber(
-        number=normalize(data.phone_number) or candidate.number,
+        number=data.phone_number,
         vendor_id=str(data.id),
         country=(data.country_code or candidate.country).upper(),
         number_type="local",
@@ -239,12 +194,8 @@ def purchased(data: _Purchased, candidate: AvailableNumber) -> OwnedNumber:
 
 
 def is_active(listed: Listed) -> bool:
-    """A number this account holds: parsable, not pending release, not a caller ID."""
-    return (
-        normalize(listed.phone_number) is not None
-        and not listed.pending_release
-        and not listed.caller_id
-    )
+    """A number this account holds: not pending release, not a caller ID."""
+    return not listed.pending_release and not listed.caller_id
 
 
 def owned(listed: Listed, assistant: str | None) -> OwnedNumber | None:
@@ -253,8 +204,8 @@ def owned(listed: Listed, assistant: str | None) -> OwnedNumber | None:
     The list item has no price, so ``monthly_cost`` reads as 0 USD (the purchase's
     candidate price is what create reports).
     """
-    number = normalize(listed.phone_number)
-    if number is None or not is_active(listed):
+    number = listed.phone_number
+    if not is_active(listed):
         return None
     return OwnedNumber(
         number=number,

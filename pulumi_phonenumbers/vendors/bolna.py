@@ -25,15 +25,16 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .. import _answers as answers
 from .. import e164
-from .._http import HttpClient
+from .._http import HttpClient, segment
 from ..config import Settings
-from ..errors import NotFound, ValidationError
+from ..errors import NotFound, ValidationError, VendorError
 from ..inputs import is_unknown
 from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
 from . import _bolna_wire as wire
 from ._bolna_wire import canonical_id
-from ._shared import json_or_none, parse
+from ._shared import listed_after_not_found
 from .base import Vendor, VendorInfo
 
 __all__ = ["PROVIDERS", "BolnaVendor", "canonical_id"]
@@ -139,6 +140,7 @@ class BolnaVendor(Vendor):
             _NAME,
             base,
             error_mapper=wire.error_from,
+            not_found=wire.not_found,
             timeout=settings.timeout,
             headers={"Authorization": f"Bearer {key}"},
             secrets=settings.secrets(),
@@ -181,8 +183,7 @@ class BolnaVendor(Vendor):
             "GET", "/phone-numbers/search", kind="read", what=what, params=params
         )
         found = []
-        for raw in wire.array(response, what):
-            offer = parse(_NAME, wire.Available, raw, response, what)
+        for offer in answers.rows(_NAME, response, wire.Available, what):
             available = wire.available(offer, query, provider)
             if query.contains and query.contains not in e164.digits(available.number):
                 continue
@@ -206,7 +207,8 @@ class BolnaVendor(Vendor):
         response = self.http.request(
             "POST", "/phone-numbers/buy", kind="purchase", what=what, json=body
         )
-        bought = parse(_NAME, wire.Purchase, json_or_none(response), response, what)
+        # An unreadable 2xx is UnparsableAnswer: ambiguous, the purchase code checks ownership.
+        bought = answers.parse(_NAME, response, wire.Purchase, what)
         owned = wire.purchased(bought, candidate, country)
         if routing.voice_target is None:
             return owned
@@ -221,8 +223,8 @@ class BolnaVendor(Vendor):
         """``GET /phone-numbers/all`` (one bare array, BYO numbers included)."""
         what = "list owned numbers"
         response = self.http.request("GET", "/phone-numbers/all", kind="read", what=what)
-        for raw in wire.array(response, what):
-            yield wire.owned(parse(_NAME, wire.Listed, raw, response, what))
+        for listed in answers.rows(_NAME, response, wire.Listed, what):
+            yield wire.owned(listed)
 
     def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
         """List and filter: by id when one is given (either id form), else by number."""
@@ -276,8 +278,8 @@ class BolnaVendor(Vendor):
         return found.vendor_id
 
     def release(self, number: str, vendor_id: str) -> None:
-        """``DELETE /phone-numbers/{id}``; "not found" (404, or Bolna's 400) is success once
-        the list confirms the number is gone (a wrong base URL must not pass for it)."""
+        """``DELETE /phone-numbers/{id}``; Bolna's "not found" (404, or its 400) is success
+        once the list confirms the number is gone (a wrong base URL must not pass for it)."""
         if not vendor_id:
             found = self.get(number)
             if found is None:
@@ -286,8 +288,15 @@ class BolnaVendor(Vendor):
         vendor_id = canonical_id(vendor_id)
         try:
             self.http.request(
-                "DELETE", f"/phone-numbers/{vendor_id}", kind="release", what=f"release {number}"
+                "DELETE",
+                f"/phone-numbers/{segment(vendor_id)}",
+                kind="release",
+                what=f"release {number}",
             )
-        except NotFound:
-            if self.get(number, vendor_id) is not None:
-                raise
+        except NotFound as exc:
+            if listed_after_not_found(self, number, exc, "bolnaBaseUrl") is not None:
+                raise VendorError(
+                    f"{exc}; but the account still lists {number}: it was not released",
+                    vendor=_NAME,
+                    status=exc.status,
+                ) from None

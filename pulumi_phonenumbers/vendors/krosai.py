@@ -14,8 +14,9 @@ Decisions:
   not used, so every purchase takes the one documented path and KrosAI prices it.
 * Errors branch on the JSON ``code``, never on the status (the guide says 400 for KYC and
   balance errors, a third-party client expects 403 and 402).
-* A 404 counts as "not owned" only when it carries KrosAI's JSON error envelope; any other
-  404 means the base URL is wrong, and must not make ``refresh`` drop numbers from state.
+* A 404 counts as KrosAI's "not owned" only with the ``NUMBER_NOT_OWNED`` code (any other
+  404 is a configuration error, raised by the HTTP layer), and even then the number is
+  gone only when the account listing confirms it.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .. import _answers as answers
 from .. import e164
 from .._http import HttpClient
 from ..config import Settings
-from ..errors import NotAvailable, NotFound, ValidationError
+from ..errors import NotAvailable, NotFound, ValidationError, VendorError
 from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
 from . import _krosai_wire as wire
-from ._shared import json_or_none, matches, parse
+from ._shared import json_or_none, listed_after_not_found, matches
 from .base import Vendor, VendorInfo
 
 __all__ = ["KrosAIVendor"]
@@ -68,6 +70,7 @@ class KrosAIVendor(Vendor):
             _NAME,
             base,
             error_mapper=wire.error_from,
+            not_found=wire.not_found,
             timeout=settings.timeout,
             headers={"x-api-key": key},
             secrets=settings.secrets(),
@@ -114,9 +117,9 @@ class KrosAIVendor(Vendor):
         response = self.http.request(
             "GET", "/phone-numbers/available", kind="read", what=what, params=params
         )
-        body = json_or_none(response)
+        body = answers.body(_NAME, response, what)
         raw = wire.items(body)
-        found = [wire.available(parse(_NAME, wire.Available, r, response, what)) for r in raw]
+        found = [wire.available(a) for a in answers.each(_NAME, raw, wire.Available, what)]
         return found, wire.next_offset(body, offset, len(raw))
 
     def _lookup(self, candidate: AvailableNumber) -> AvailableNumber | None:
@@ -155,12 +158,14 @@ class KrosAIVendor(Vendor):
         response = self.http.request(
             "POST", "/phone-numbers", kind="purchase", what=what, json=body
         )
-        bought = parse(_NAME, wire.PhoneNumber, json_or_none(response), response, what)
+        # An unreadable 2xx is UnparsableAnswer: ambiguous, the purchase code checks ownership.
+        bought = answers.parse(_NAME, response, wire.PhoneNumber, what)
         return wire.owned(bought, candidate)
 
     # -- get / list -----------------------------------------------------------------------
     def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
-        """``GET /phone-numbers/{id}``; without an id, the id is found by listing first."""
+        """``GET /phone-numbers/{id}``; without an id (or a stale one), the id is found by
+        listing first. ``None`` only when ``NUMBER_NOT_OWNED`` is confirmed by the listing."""
         if vendor_id:
             owned = self._get_by_id(vendor_id, number)
             if owned is None or owned.number == number:
@@ -173,9 +178,9 @@ class KrosAIVendor(Vendor):
         what = f"get {number}"
         try:
             response = self.http.request("GET", wire.path(vendor_id), kind="read", what=what)
-        except NotFound:
-            return None
-        return wire.owned(parse(_NAME, wire.PhoneNumber, json_or_none(response), response, what))
+        except NotFound as exc:
+            return listed_after_not_found(self, number, exc, "krosaiBaseUrl")
+        return wire.owned(answers.parse(_NAME, response, wire.PhoneNumber, what))
 
     def list_owned(self) -> Iterator[OwnedNumber]:
         """``GET /phone-numbers?limit=&offset=`` following ``total``."""
@@ -189,10 +194,10 @@ class KrosAIVendor(Vendor):
                 what=what,
                 params={"limit": _LIST_PAGE, "offset": offset},
             )
-            body = json_or_none(response)
+            body = answers.body(_NAME, response, what)
             raw = wire.items(body)
-            for row in raw:
-                yield wire.owned(parse(_NAME, wire.PhoneNumber, row, response, what))
+            for row in answers.each(_NAME, raw, wire.PhoneNumber, what):
+                yield wire.owned(row)
             offset += len(raw)
             total = wire.total(body)
             if (
@@ -226,12 +231,13 @@ class KrosAIVendor(Vendor):
             json=body,
         )
         raw = json_or_none(response)
-        if not isinstance(raw, dict) or "id" not in raw:
+        if not isinstance(raw, dict) or "id" not in raw:  # the PATCH answer body is optional
             return owned.replace(routing=new)
-        return wire.owned(parse(_NAME, wire.PhoneNumber, raw, response, what), owned)
+        return wire.owned(answers.parse(_NAME, response, wire.PhoneNumber, what), owned)
 
     def release(self, number: str, vendor_id: str) -> None:
-        """``DELETE /phone-numbers/{id}``; a number not owned (404) is already released."""
+        """``DELETE /phone-numbers/{id}``; ``NUMBER_NOT_OWNED`` is success once the listing
+        confirms it (without an id, a listing without the number is the answer)."""
         vendor_id = vendor_id or self._vendor_id(number, missing_ok=True)
         if not vendor_id:
             return
@@ -242,8 +248,13 @@ class KrosAIVendor(Vendor):
                 kind="release",
                 what=f"release {number}",
             )
-        except NotFound:
-            return
+        except NotFound as exc:
+            if listed_after_not_found(self, number, exc, "krosaiBaseUrl") is not None:
+                raise VendorError(
+                    f"{exc}; but the account still lists {number}: it was not released",
+                    vendor=_NAME,
+                    status=exc.status,
+                ) from None
 
     def _vendor_id(self, number: str, *, missing_ok: bool = False) -> str:
         listed = next((o for o in self.list_owned() if o.number == number), None)

@@ -14,12 +14,21 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, NoReturn
 
+from .. import _answers as answers
 from .. import e164
-from .._http import HttpClient
+from .._http import HttpClient, segment
 from ..config import Settings
-from ..errors import ConfigError, NotAvailable, NotFound, PhoneNumbersError, ValidationError
+from ..errors import (
+    ConfigError,
+    NotAvailable,
+    NotFound,
+    PhoneNumbersError,
+    ValidationError,
+    VendorError,
+)
 from ..models import CAPABILITIES, AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
 from . import _plivo_wire as wire
+from ._shared import listed_after_not_found
 from .base import Vendor, VendorInfo
 
 __all__ = ["PlivoVendor"]
@@ -86,6 +95,7 @@ class PlivoVendor(Vendor):
             wire.VENDOR,
             f"{base}/v1/Account/{auth_id}/",
             error_mapper=wire.error_from,
+            not_found=wire.not_found,
             timeout=settings.timeout,
             auth=(auth_id, token),
             secrets=(*settings.secrets(), auth_id, token),
@@ -149,12 +159,14 @@ class PlivoVendor(Vendor):
                 params=params,
                 what=f"search {query.country} numbers",
             )
-            page = wire.parse(wire.SearchResults, response)
+            what = f"search {query.country} numbers"
+            page = answers.parse(wire.VENDOR, response, wire.Page, what)
+            offers = answers.each(wire.VENDOR, page.objects, wire.PhoneNumber, what)
             wanted = _OFFERED.get(query.number_type, frozenset({query.number_type}))
             # Never offer (and so never buy) another sub-type than the one asked for.
             numbers = [
                 n
-                for n in (wire.available(obj, query.country) for obj in page.objects)
+                for n in (wire.available(obj, query.country) for obj in offers)
                 if n.number_type in wanted
             ]
             if query.contains:
@@ -187,7 +199,7 @@ class PlivoVendor(Vendor):
         try:
             response = self.http.request(
                 "POST",
-                f"PhoneNumber/{e164.digits(number)}/",
+                f"PhoneNumber/{_path(number)}/",
                 kind="purchase",
                 json=body,
                 what=f"buy {number}",
@@ -205,7 +217,9 @@ class PlivoVendor(Vendor):
             monthly_cost=candidate.monthly_cost,
             setup_cost=candidate.setup_cost,
             locality=candidate.locality or self._geo(number),
-            status=wire.parse(wire.BuyResponse, response).status_of(number),
+            status=answers.parse(
+                wire.VENDOR, response, wire.BuyResponse, f"buy {number}"
+            ).status_of(number),
             routing=Routing(voice_target=routing.voice_target),
         )
         if routing.label is None:
@@ -218,31 +232,24 @@ class PlivoVendor(Vendor):
             self._release_after(number, f"bought {number} but could not set its alias ({exc})")
 
     def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
-        """``GET /Number/{n}/``; 404 -> ``None``."""
-        response = self.http.request(
-            "GET",
-            f"Number/{e164.digits(number)}/",
-            kind="read",
-            what=f"get {number}",
-            ok=lambda r: r.status_code == 404,
-        )
-        if response.status_code == 404:
-            return None
-        return wire.owned(wire.parse(wire.AccountNumber, response))
+        """``GET /Number/{n}/``; ``None`` only when Plivo's 404 is confirmed by the listing."""
+        what = f"get {number}"
+        try:
+            response = self.http.request("GET", f"Number/{_path(number)}/", kind="read", what=what)
+        except NotFound as exc:
+            return listed_after_not_found(self, number, exc, "plivoBaseUrl")
+        return wire.owned(answers.parse(wire.VENDOR, response, wire.AccountNumber, what))
 
     def list_owned(self) -> Iterator[OwnedNumber]:
         """``GET /Number/`` page by page (20 a page) until ``meta.next`` is empty."""
         offset: int | None = 0
         while offset is not None:
+            what = "list numbers"
             response = self.http.request(
-                "GET",
-                "Number/",
-                kind="read",
-                what="list numbers",
-                params={"limit": _PAGE, "offset": offset},
+                "GET", "Number/", kind="read", what=what, params={"limit": _PAGE, "offset": offset}
             )
-            page = wire.parse(wire.ListPage, response)
-            for obj in page.objects:
+            page = answers.parse(wire.VENDOR, response, wire.Page, what)
+            for obj in answers.each(wire.VENDOR, page.objects, wire.AccountNumber, what):
                 yield wire.owned(obj)
             offset = wire.next_offset(page.meta, offset, len(page.objects))
 
@@ -263,7 +270,7 @@ class PlivoVendor(Vendor):
         try:
             self.http.request(
                 "POST",
-                f"Number/{e164.digits(owned.number)}/",
+                f"Number/{_path(owned.number)}/",
                 kind="write",
                 json=body,
                 what=f"re-route {owned.number}",
@@ -300,14 +307,18 @@ class PlivoVendor(Vendor):
         return applied
 
     def release(self, number: str, vendor_id: str) -> None:
-        """``DELETE /Number/{n}/`` (204); 404 means it is already gone, which is success."""
-        self.http.request(
-            "DELETE",
-            f"Number/{e164.digits(number)}/",
-            kind="release",
-            what=f"release {number}",
-            ok=lambda r: r.status_code == 404,
-        )
+        """``DELETE /Number/{n}/`` (204); Plivo's 404 is success once the listing confirms it."""
+        try:
+            self.http.request(
+                "DELETE", f"Number/{_path(number)}/", kind="release", what=f"release {number}"
+            )
+        except NotFound as exc:
+            if listed_after_not_found(self, number, exc, "plivoBaseUrl") is not None:
+                raise VendorError(
+                    f"{exc}; but the account still lists {number}: it was not released",
+                    vendor=wire.VENDOR,
+                    status=exc.status,
+                ) from None
 
     # -- helpers ----------------------------------------------------------------------------
     def _release_after(self, number: str, failure: str) -> NoReturn:
@@ -327,3 +338,8 @@ class PlivoVendor(Vendor):
             return e164.locality(number)
         except Exception:  # an unparsable number has no locality; never fail a purchase on it
             return ""
+
+
+def _path(number: str) -> str:
+    """A number as Plivo's path segment: E.164 digits, percent-encoded."""
+    return segment(e164.digits(number))

@@ -24,17 +24,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import phonenumbers
 
+from .. import _answers as answers
 from .. import e164
-from .._http import HttpClient
+from .._http import HttpClient, segment
 from ..config import Settings
-from ..errors import ConfigError, PhoneNumbersError, VendorError
+from ..errors import ConfigError, NotFound, PhoneNumbersError, VendorError
 from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
 from . import _sinch_wire as wire
+from ._shared import listed_after_not_found
 from ._sinch_auth import SinchOAuth, TokenCache, token_error
 from .base import Vendor, VendorInfo
 
@@ -92,6 +93,7 @@ class SinchVendor(Vendor):
                 error_mapper=token_error,
                 timeout=settings.timeout,
                 secrets=secrets,
+                base_url_key="sinchAuthBaseUrl",
             )
             self._tokens = TokenCache(token_http, key_id, key_secret)
             auth = SinchOAuth(self._tokens)
@@ -100,15 +102,19 @@ class SinchVendor(Vendor):
                 f"phonenumbers:sinchAuthMode must be 'oauth' or 'basic', got {mode!r}"
             )
         base = settings.require("sinchBaseUrl", _NAME).rstrip("/")
-        self._prefix = f"/v1/projects/{quote(project, safe='')}"
+        self._prefix = f"/v1/projects/{segment(project)}"
         self.http = HttpClient(
             _NAME,
             base,
             error_mapper=wire.error,
+            not_found=wire.not_found,
             timeout=settings.timeout,
             auth=auth,
             secrets=secrets,
         )
+        if self._tokens is not None:
+            # Bearer tokens are credentials too: redacted from messages and library logs.
+            self._tokens.on_token = self._redact_token
         #: ``pageSize`` of ``GET /activeNumbers`` (Sinch documents no default or maximum).
         self.list_page_size = _PAGE_SIZE
 
@@ -131,12 +137,13 @@ class SinchVendor(Vendor):
         return problems
 
     # -- helpers ------------------------------------------------------------------------------
-    def _number_path(self, collection: str, number: str, verb: str = "") -> str:
-        return f"{self._prefix}/{collection}/{quote(number, safe='')}{verb}"
+    def _redact_token(self, token: str) -> None:
+        self.http.add_secret(token)
+        if self._tokens is not None:
+            self._tokens.http.add_secret(token)
 
-    @staticmethod
-    def _gone(response: httpx.Response) -> bool:
-        return response.status_code == 404
+    def _number_path(self, collection: str, number: str, verb: str = "") -> str:
+        return f"{self._prefix}/{collection}/{segment(number)}{verb}"
 
     # -- the six verbs ------------------------------------------------------------------------
     def search(self, query: NumberQuery, cursor: str | None = None) -> SearchPage:
@@ -157,17 +164,13 @@ class SinchVendor(Vendor):
             ]
         params += [("capabilities", cap.upper()) for cap in query.capabilities]
         params.append(("size", _SEARCH_SIZE))
+        what = f"search {query.country} {query.number_type} numbers"
         response = self.http.request(
-            "GET",
-            f"{self._prefix}/availableNumbers",
-            kind="read",
-            what=f"search {query.country} {query.number_type} numbers",
-            params=params,
+            "GET", f"{self._prefix}/availableNumbers", kind="read", what=what, params=params
         )
-        numbers = [
-            wire.available(n)
-            for n in wire.AvailableList.model_validate(response.json()).available_numbers
-        ]
+        page = answers.parse(_NAME, response, wire.AvailableList, what)
+        offers = answers.each(_NAME, page.available_numbers, wire.Available, what)
+        numbers = [wire.available(n) for n in offers]
         if query.area_code and query.contains:  # one numberPattern per request
             numbers = [n for n in numbers if query.contains in e164.digits(n.number)]
         return SearchPage(numbers=tuple(numbers), next_cursor=None)  # Sinch search has no paging
@@ -187,7 +190,9 @@ class SinchVendor(Vendor):
             what=f"rent {candidate.number}",
             json=body,
         )
-        owned = wire.owned(wire.ActiveWire.model_validate(response.json()))
+        # An unreadable 2xx is UnparsableAnswer: ambiguous, the purchase code checks ownership.
+        rented = answers.parse(_NAME, response, wire.ActiveWire, f"rent {candidate.number}")
+        owned = wire.owned(rented)
         if routing.label and owned.routing.label != routing.label:
             owned = self._label_after_rent(owned, routing.label)
         return owned
@@ -213,16 +218,16 @@ class SinchVendor(Vendor):
             ) from None
 
     def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
-        response = self.http.request(
-            "GET",
-            self._number_path("activeNumbers", number),
-            kind="read",
-            what=f"get {number}",
-            ok=self._gone,
-        )
-        if response.status_code == 404:
-            return None
-        active = wire.ActiveWire.model_validate(response.json())
+        """``GET /activeNumbers/{n}``; ``None`` only when Sinch's 404 for the number is
+        confirmed by the account listing, or Sinch shows it released (``expireAt`` set)."""
+        what = f"get {number}"
+        try:
+            response = self.http.request(
+                "GET", self._number_path("activeNumbers", number), kind="read", what=what
+            )
+        except NotFound as exc:
+            return listed_after_not_found(self, number, exc, "sinchBaseUrl")
+        active = answers.parse(_NAME, response, wire.ActiveWire, what)
         return None if active.released else wire.owned(active)
 
     def list_owned(self) -> Iterator[OwnedNumber]:
@@ -234,15 +239,12 @@ class SinchVendor(Vendor):
                 params: dict[str, str | int] = {"type": wire_type, "pageSize": self.list_page_size}
                 if token:
                     params["pageToken"] = token
+                what = f"list {wire_type} numbers"
                 response = self.http.request(
-                    "GET",
-                    f"{self._prefix}/activeNumbers",
-                    kind="read",
-                    what=f"list {wire_type} numbers",
-                    params=params,
+                    "GET", f"{self._prefix}/activeNumbers", kind="read", what=what, params=params
                 )
-                page = wire.ActiveList.model_validate(response.json())
-                for active in page.active_numbers:
+                page = answers.parse(_NAME, response, wire.ActiveList, what)
+                for active in answers.each(_NAME, page.active_numbers, wire.ActiveWire, what):
                     if active.phone_number not in seen and not active.released:
                         seen.add(active.phone_number)
                         yield wire.owned(active)
@@ -260,23 +262,32 @@ class SinchVendor(Vendor):
         return self._patch(owned.number, body)
 
     def _patch(self, number: str, body: Mapping[str, Any]) -> OwnedNumber:
+        what = f"update {number}"
         response = self.http.request(
             "PATCH",
             self._number_path("activeNumbers", number),
             kind="write",
-            what=f"update {number}",
+            what=what,
             json=dict(body),
         )
-        return wire.owned(wire.ActiveWire.model_validate(response.json()))
+        return wire.owned(answers.parse(_NAME, response, wire.ActiveWire, what))
 
     def release(self, number: str, vendor_id: str) -> None:
-        self.http.request(
-            "POST",
-            self._number_path("activeNumbers", number, ":release"),
-            kind="release",
-            what=f"release {number}",
-            ok=self._gone,
-        )
+        """``POST :release``; Sinch's 404 is success once the listing confirms it."""
+        try:
+            self.http.request(
+                "POST",
+                self._number_path("activeNumbers", number, ":release"),
+                kind="release",
+                what=f"release {number}",
+            )
+        except NotFound as exc:
+            if listed_after_not_found(self, number, exc, "sinchBaseUrl") is not None:
+                raise VendorError(
+                    f"{exc}; but the account still lists {number}: it was not released",
+                    vendor=_NAME,
+                    status=exc.status,
+                ) from None
 
     def close(self) -> None:
         self.http.close()

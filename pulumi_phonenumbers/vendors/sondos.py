@@ -33,14 +33,21 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
-from pydantic import ValidationError as WireError
 
-from .._http import HttpClient
+from .. import _answers as answers
+from .._http import HttpClient, segment
 from ..config import Settings
-from ..errors import NotAvailable, NotFound, PaymentError, PhoneNumbersError, ValidationError
+from ..errors import (
+    NotAvailable,
+    NotFound,
+    PaymentError,
+    PhoneNumbersError,
+    ValidationError,
+    VendorError,
+)
 from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
 from . import _sondos_wire as wire
-from ._shared import matches
+from ._shared import listed_after_not_found, matches
 from .base import Vendor, VendorInfo
 
 __all__ = ["SondosVendor"]
@@ -83,6 +90,7 @@ class SondosVendor(Vendor):
             _VENDOR,
             base,
             error_mapper=wire.error_from,
+            not_found=wire.not_found,
             timeout=settings.timeout,
             headers={"Authorization": f"Bearer {key}"},
             secrets=settings.secrets(),
@@ -112,21 +120,14 @@ class SondosVendor(Vendor):
         pattern = query.area_code or query.contains
         if pattern:
             params["contains"] = pattern[:_MAX_CONTAINS]
+        what = f"search {query.country} numbers"
         response = self.http.request(
-            "GET",
-            "/user/phone-numbers/search",
-            kind="read",
-            what=f"search {query.country} numbers",
-            params=params,
+            "GET", "/user/phone-numbers/search", kind="read", what=what, params=params
         )
         numbers = []
-        for raw in wire.items(response, "search"):
-            try:
-                offer = wire.Offer.model_validate(raw)
-            except WireError:
-                continue
+        for offer in answers.rows(_VENDOR, response, wire.Offer, what, at=wire.data_or_array):
             available = wire.available(offer, query)
-            if available is not None and self._wanted(available, query):
+            if self._wanted(available, query):
                 numbers.append(available)
         return SearchPage(numbers=tuple(numbers), next_cursor=None)
 
@@ -162,7 +163,9 @@ class SondosVendor(Vendor):
                 vendor=_VENDOR,
                 status=exc.status,
             ) from None
-        owned = wire.purchased(wire.purchase_data(response, what), candidate)
+        # An unreadable 2xx is UnparsableAnswer: ambiguous, the purchase code checks ownership.
+        data = answers.parse(_VENDOR, response, wire.Purchased, what, at=lambda b: b.get("data"))
+        owned = wire.purchased(data, candidate)
         if routing.voice_target is None:
             return owned
         try:
@@ -179,7 +182,7 @@ class SondosVendor(Vendor):
         (no active subscription) counts as gone."""
         match: wire.Listed | None = None
         for listed in self._listed():
-            if wire.normalize(listed.phone_number) != number:
+            if listed.phone_number != number:
                 continue
             if vendor_id and str(listed.id) == vendor_id:
                 match = listed
@@ -200,12 +203,9 @@ class SondosVendor(Vendor):
 
     def _listed(self) -> Iterator[wire.Listed]:
         """The ``/user/phone-numbers/all`` items that are active numbers of this account."""
-        response = self.http.request("GET", _LIST_PATH, kind="read", what="list phone numbers")
-        for raw in wire.items(response, "list"):
-            try:
-                listed = wire.Listed.model_validate(raw)
-            except WireError:
-                continue
+        what = "list phone numbers"
+        response = self.http.request("GET", _LIST_PATH, kind="read", what=what)
+        for listed in answers.rows(_VENDOR, response, wire.Listed, what, at=wire.data_or_array):
             if wire.is_active(listed):
                 yield listed
 
@@ -220,7 +220,9 @@ class SondosVendor(Vendor):
                 what="list assistants",
                 params={"per_page": str(_ASSISTANTS_PAGE), "page": str(page)},
             )
-            assistants, last_page = wire.assistants_page(response)
+            page_of = answers.parse(_VENDOR, response, wire.AssistantsPage, "list assistants")
+            assistants = answers.each(_VENDOR, page_of.data, wire.Assistant, "list assistants")
+            last_page = page_of.last_page
             for assistant in assistants:
                 if assistant.phone_number_id is None:
                     continue
@@ -293,22 +295,29 @@ class SondosVendor(Vendor):
 
     # -- release -----------------------------------------------------------------------------
     def release(self, number: str, vendor_id: str) -> None:
-        """Schedule the release; already scheduled (400) and unknown (404) are success."""
+        """Schedule the release; already scheduled (400) is success, and so is Sondos' 404
+        once the account listing confirms the number is not (or no longer) active."""
         if not vendor_id.isdigit():
             found = self.get(number)
             if found is None:
                 return
             vendor_id = found.vendor_id
 
-        def done(response: httpx.Response) -> bool:
-            if response.status_code == 404:
-                return True
+        def scheduled(response: httpx.Response) -> bool:
             return response.status_code == 400 and "scheduled" in wire.message_of(response).lower()
 
-        self.http.request(
-            "DELETE",
-            f"/user/phone-numbers/{vendor_id}",
-            kind="release",
-            what=f"release {number}",
-            ok=done,
-        )
+        try:
+            self.http.request(
+                "DELETE",
+                f"/user/phone-numbers/{segment(vendor_id)}",
+                kind="release",
+                what=f"release {number}",
+                ok=scheduled,
+            )
+        except NotFound as exc:
+            if listed_after_not_found(self, number, exc, "sondosBaseUrl") is not None:
+                raise VendorError(
+                    f"{exc}; but the account still lists {number}: it was not released",
+                    vendor=_VENDOR,
+                    status=exc.status,
+                ) from None
