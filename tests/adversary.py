@@ -58,6 +58,8 @@ class Tamper:
     content_type: str | None = None
     #: Rewrite the emulator's JSON answer: ``edit(decoded) -> new JSON value``.
     edit: Callable[[Any], Any] | None = None
+    #: Answer with ``echo(request headers) -> JSON value`` (a vendor quoting the request).
+    echo: Callable[[Mapping[str, str]], Any] | None = None
     #: Send the body one byte every ``trickle`` seconds (with a true Content-Length).
     trickle: float | None = None
     #: Send ``huge`` bytes of filler instead of the body, generated on the fly.
@@ -148,6 +150,13 @@ class Adversary:
             status = rule.status
         if rule.edit is not None:
             body = json.dumps(rule.edit(json.loads(body or b"null"))).encode()
+        if rule.echo is not None:
+            asked = {
+                key[5:].replace("_", "-").title(): value
+                for key, value in environ.items()
+                if key.startswith("HTTP_")
+            }
+            body = json.dumps(rule.echo(asked)).encode()
         if rule.body is not None:
             body = rule.body.encode() if isinstance(rule.body, str) else rule.body
         if rule.content_type is not None:

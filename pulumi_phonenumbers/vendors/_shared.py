@@ -44,7 +44,7 @@ def listed_after_not_found(
         return next((o for o in vendor.list_owned() if o.number == number), None)
     except NotFound as exc:
         raise ConfigError(
-            f"{vendor.name}: {first}; the account listing asked to confirm it failed too "
+            f"{first}; the account listing asked to confirm it failed too "
             f"({exc}), so {number} is not declared gone: check phonenumbers:{base_url_key}"
         ) from None
 
