@@ -8,6 +8,7 @@ every configured secret redacted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -65,8 +66,15 @@ def _credential_keys(vendor: str) -> str:
     return ", ".join(keys) or f"the {vendor} credentials"
 
 
+#: A vendor module's own instruction in a message (KrosAI KYC, Sondos billing, ...): the
+#: generic advice would say the same thing again.
+_ADVISED = re.compile(r"then run|and run again|run `pulumi up`|contact \S+ support", re.I)
+
+
 def advice(operation: str, exc: BaseException, settings: Settings) -> str:
     """What the user can do about ``exc`` ("" when the message already says it)."""
+    if _ADVISED.search(str(exc)):
+        return ""
     again = _AGAIN.get(operation, "`pulumi up`")
     vendor = str(getattr(exc, "vendor", "") or "the vendor")
     if isinstance(exc, AuthError):

@@ -53,8 +53,9 @@ _CENT = Decimal("0.01")
 _ARRAY_KEYS = ("available_numbers", "data", "phone_numbers")
 
 _SUBMIT = "complete KYC verification in the KrosAI dashboard, then run `pulumi up` again"
-_WAIT = "KYC is still under review in the KrosAI dashboard; run `pulumi up` once it is approved"
-_RESUBMIT = "KYC was declined; resubmit it in the KrosAI dashboard or contact KrosAI support"
+# KrosAI's own message already says the KYC state; these add only what to do.
+_WAIT = "run `pulumi up` once KYC is approved in the KrosAI dashboard"
+_RESUBMIT = "resubmit KYC in the KrosAI dashboard or contact KrosAI support"
 #: KYC codes of the guide and of the OpenAPI reference, with what the user has to do.
 _KYC_TODO = {
     "KYC_REQUIRED": _SUBMIT,
