@@ -492,6 +492,10 @@ def test_digit_fields_take_only_ascii_digits(data: st.DataObject) -> None:
         assert field in dict(failures), (field, value)
     with pytest.raises(e164.InvalidNumber):
         e164.normalize(number)
+    region = {"vendor": "bolna", "country": "IN", "vendor_options": {"region": text}}
+    assert "vendor_options.region" in {
+        f.property for f in PhoneNumberProvider().check({}, region).failures
+    }
 
 
 #: The issue's examples: full-width 415, Devanagari 415, superscript 212.

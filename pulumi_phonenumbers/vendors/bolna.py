@@ -86,7 +86,7 @@ def _problems(query: NumberQuery, options: Mapping[str, Any]) -> Iterator[tuple[
                     "area_code to narrow a US search"
                 ),
             )
-        elif isinstance(region, bool) or not re.fullmatch(r"\d{1,4}", str(region)):
+        elif isinstance(region, bool) or not re.fullmatch(r"[0-9]{1,4}", str(region)):
             yield (
                 "vendor_options.region",
                 (
