@@ -288,6 +288,54 @@ def test_sms_plan_is_unlinked_before_another_is_linked(sinch: Backend) -> None:
     assert unlinked.routing.sms_target is None
 
 
+@pytest.mark.parametrize("dialect", ["queue", "refuse_pending"])
+def test_sms_plan_swap_waits_for_the_unlink_in_every_dialect(sinch: Backend, dialect: str) -> None:
+    """Unlink, wait while the unlink is provisioning, then link (never a refused second PATCH)."""
+    _settings(sinch, sinch_provisioning_reads=2, sinch_sms_swap=dialect)
+    client = _client(sinch)
+    owned = client.buy(client.search(Q415).numbers[0], Routing(sms_target=PLAN_A), {})
+    while client.get(owned.number).status == "provisioning":  # type: ignore[union-attr]
+        pass
+    sinch.control("DELETE", "requests")
+    moved = client.update_routing(owned, Routing(sms_target=PLAN_A), Routing(sms_target=PLAN_B))
+    assert moved.routing.sms_target == PLAN_B
+    sent = [m for m, p, _ in sinch.requests() if "/activeNumbers/" in p]
+    assert sent[0] == "PATCH" and sent[-1] == "PATCH" and "GET" in sent[1:-1]
+    if dialect == "refuse_pending":  # the emulator really refuses an early link
+        _api(
+            sinch,
+            "PATCH",
+            f"/activeNumbers/{owned.number}",
+            json={"smsConfiguration": {"servicePlanId": ""}},
+        )
+        early = _api(
+            sinch,
+            "PATCH",
+            f"/activeNumbers/{owned.number}",
+            json={"smsConfiguration": {"servicePlanId": PLAN_A}},
+        )
+        assert early.status_code == 400
+        assert early.json()["error"]["status"] == "FAILED_PRECONDITION"
+
+
+@pytest.mark.parametrize("dialect", ["accept", "ignore", "reject"])
+def test_voice_unlink_is_checked_in_every_dialect(sinch: Backend, dialect: str) -> None:
+    """``appId: ""`` is undocumented for voice: a kept or refused detach is a clear error."""
+    _settings(sinch, sinch_provisioning_reads=0, sinch_voice_unlink=dialect)
+    client = _client(sinch)
+    owned = client.buy(client.search(Q415).numbers[0], Routing(voice_target=APP1), {})
+    if dialect == "accept":
+        assert client.update_routing(owned, owned.routing, Routing()).routing == Routing()
+        got = client.get(owned.number)
+        assert got is not None and got.routing.voice_target is None
+        return
+    with pytest.raises(ValidationError) as info:
+        client.update_routing(owned, owned.routing, Routing())
+    assert "Sinch dashboard" in str(info.value) and owned.number in str(info.value)
+    got = client.get(owned.number)
+    assert got is not None and got.routing.voice_target == APP1
+
+
 # -- buying ----------------------------------------------------------------------------------------
 def test_rent_is_us_local_only(sinch: Backend) -> None:
     client = _client(sinch)

@@ -281,10 +281,31 @@ def apply_request(
     reads: int,
     fail: bool,
     allow_label: bool = True,
+    voice_unlink: str = "accept",
+    sms_swap: str = "queue",
 ) -> dict[str, Any]:
-    """Apply a rent / PATCH body to ``state`` (in place, also returned). Unknown keys ignored."""
+    """Apply a rent / PATCH body to ``state`` (in place, also returned). Unknown keys ignored.
+
+    ``voice_unlink`` is the dialect for ``voiceConfiguration.appId: ""``: ``accept`` (schedules
+    the detach), ``ignore`` (answers 200, keeps the app) or ``reject`` (400). ``sms_swap``:
+    ``queue`` takes a new SMS configuration while another is provisioning, ``refuse_pending``
+    answers it 400 ``FAILED_PRECONDITION``.
+    """
     voice = parse_voice(body.get("voiceConfiguration"))
     sms = parse_sms(body.get("smsConfiguration"))
+    if voice is not None and voice["type"] == "RTC" and not voice["appId"]:
+        if voice_unlink == "reject":
+            raise invalid("voiceConfiguration.appId", "must not be empty")
+        if voice_unlink == "ignore":
+            voice = None
+    pending_sms = state.get("smsScheduled") or {}
+    if sms is not None and sms_swap == "refuse_pending" and pending_sms.get("status") in PENDING:
+        raise SinchFailure(
+            400,
+            "FAILED_PRECONDITION",
+            "the SMS configuration of this number is still being provisioned; "
+            "retry when scheduledProvisioning has finished",
+        )
     label = _text(body, "displayName", "") if allow_label and "displayName" in body else None
     callback = _text(body, "callbackUrl", "") if "callbackUrl" in body else None
     if sms is not None:

@@ -17,6 +17,11 @@ Switches (``POST /_emulator/settings``):
 * ``sinch_provisioning_reads``: reads of a number before a new configuration leaves
   ``scheduled*Provisioning`` for the top level (default 2; 0 = immediately).
 * ``sinch_provisioning_outcome``: ``succeed`` (default) or ``fail`` (status ``FAILED``).
+* ``sinch_voice_unlink``: the answer to ``voiceConfiguration.appId: ""`` (undocumented for
+  voice): ``accept`` (default: the detach is scheduled like any change), ``ignore`` (200, app
+  kept) or ``reject`` (400 ``INVALID_ARGUMENT``).
+* ``sinch_sms_swap``: ``queue`` (default) takes a new SMS configuration while another is still
+  provisioning; ``refuse_pending`` answers it 400 ``FAILED_PRECONDITION``.
 
 A released number lingers: ``:release`` answers the number with ``expireAt`` set (the end of
 the paid period) and ``GET /activeNumbers`` / ``GET /activeNumbers/{n}`` keep showing it so
@@ -109,6 +114,8 @@ class SinchFace(Face):
         "sinch_expire_tokens": (True, False),
         "sinch_provisioning_reads": (0, 1, 2, 3, 5, 10),
         "sinch_provisioning_outcome": ("succeed", "fail"),
+        "sinch_voice_unlink": ("accept", "ignore", "reject"),
+        "sinch_sms_swap": ("queue", "refuse_pending"),
     }
 
     def __init__(self, store: Store) -> None:
@@ -420,7 +427,14 @@ class SinchFace(Face):
                 raise not_found("ActiveNumber", number)
             reads, fail = self._provisioning()
             before = wire.neutral_routing(self._state(record))
-            state = wire.apply_request(self._state(record), body, reads=reads, fail=fail)
+            state = wire.apply_request(
+                self._state(record),
+                body,
+                reads=reads,
+                fail=fail,
+                voice_unlink=self.store.setting("sinch_voice_unlink", "accept"),
+                sms_swap=self.store.setting("sinch_sms_swap", "queue"),
+            )
             after = wire.neutral_routing(state)
             self.store.update(
                 number,

@@ -22,6 +22,7 @@ provisioning reports the configuration actually in force and status ``provisioni
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -32,7 +33,7 @@ from .. import _answers as answers
 from .. import e164
 from .._http import HttpClient, segment
 from ..config import Settings
-from ..errors import ConfigError, NotFound, PhoneNumbersError, VendorError
+from ..errors import ConfigError, NotFound, PhoneNumbersError, ValidationError, VendorError
 from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
 from . import _sinch_wire as wire
 from ._shared import listed_after_not_found
@@ -83,6 +84,7 @@ class SinchVendor(Vendor):
         mode = (settings.get("sinchAuthMode") or "oauth").strip().lower()
         secrets = settings.secrets()
         self._tokens: TokenCache | None = None
+        self._timeout = settings.timeout
         auth: httpx.Auth | tuple[str, str]
         if mode == "basic":
             auth = (key_id, key_secret)
@@ -257,9 +259,48 @@ class SinchVendor(Vendor):
         if not body:
             return owned.replace(routing=new)
         if old.sms_target and new.sms_target and old.sms_target != new.sms_target:
-            # Sinch: unlink the current service plan before linking another one.
-            self._patch(owned.number, {"smsConfiguration": {"servicePlanId": ""}})
-        return self._patch(owned.number, body)
+            # Sinch: unlink the current service plan before linking another one, and the link
+            # may be refused while the unlink is still provisioning: wait for it first.
+            unlinked = self._patch(owned.number, {"smsConfiguration": {"servicePlanId": ""}})
+            self._settled(owned.number, unlinked)
+        try:
+            result = self._patch(owned.number, body)
+        except ValidationError as exc:
+            raise ValidationError(
+                f"{exc}; Sinch refused the routing change of {owned.number}"
+                + (
+                    " (a voice app cannot be detached this way: assign another app or detach it "
+                    "in the Sinch dashboard)"
+                    if old.voice_target and not new.voice_target
+                    else ""
+                ),
+                vendor=_NAME,
+                status=exc.status,
+                code=exc.code,
+            ) from None
+        if old.voice_target and not new.voice_target and result.routing.voice_target:
+            # voiceConfiguration.appId "" is the SMS unlink form applied to voice (undocumented
+            # there): if Sinch kept the app, say so instead of reporting it detached.
+            raise ValidationError(
+                f"sinch: asked to detach Voice app {old.voice_target} from {owned.number} "
+                f'(voiceConfiguration.appId ""), and Sinch kept {result.routing.voice_target}; '
+                "assign another app (routing.voice_target) or detach it in the Sinch dashboard",
+                vendor=_NAME,
+            )
+        return result
+
+    def _settled(self, number: str, after: OwnedNumber) -> None:
+        """Wait (bounded) until a scheduled SMS provisioning of ``number`` has finished."""
+        if after.status != "provisioning":
+            return
+        deadline = time.monotonic() + min(30.0, 3 * self._timeout)
+        pause = 0.05
+        while time.monotonic() < deadline:
+            now = self.get(number)
+            if now is None or now.status != "provisioning":
+                return
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
     def _patch(self, number: str, body: Mapping[str, Any]) -> OwnedNumber:
         what = f"update {number}"
