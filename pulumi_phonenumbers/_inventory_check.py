@@ -166,7 +166,7 @@ class InventoryCheck:
                     (
                         key,
                         f"no {wanted} at {vendor.name}; "
-                        f"{more}{'+' if more_pages else ''} without {key}",
+                        f"{more}{'+' if more_pages else ''} without this criterion",
                     )
                 ]
         return [("country", f"no {wanted} at {vendor.name}")]

@@ -504,3 +504,22 @@ def test_the_reported_unicode_digits_fail_check(text: str) -> None:
     for field in ("area_code", "contains", "max_monthly_cost"):
         _, failures = inputs.validate({field: text}, "sandbox", INFOS)
         assert "0-9" in dict(failures)[field]
+
+
+def test_preview_inventory_failures_say_each_thing_once(serialized_provider: str) -> None:
+    """``previewInventory`` failures (vendor searches at check) follow the same rules."""
+    with ProviderProcess() as process:
+        process.configure(
+            {"phonenumbers:vendor": "sandbox", "phonenumbers:previewInventory": "true"}
+        )
+        for bag in (
+            {"area_code": "999"},
+            {"area_code": "415", "contains": "99999999"},
+            {"country": "GB", "number_type": "toll_free", "capabilities": ["sms"]},
+            {"adopt": True, "number": "+14155550100"},
+        ):
+            outcome = process.check(
+                URN.format("inv"), {}, {"__provider": serialized_provider, **bag}
+            )
+            assert outcome.failures, bag
+            assert_said_once(outcome.failures)
