@@ -1,10 +1,11 @@
 """``pulumi-phonenumbers`` / ``python -m pulumi_phonenumbers``: the command line.
 
-``audit --vendor V [--state FILE]... [--release [--yes]] [--adopt-program] [--json]`` lists
-the numbers a vendor account owns, marks those the stack states (their union) do not hold,
-and can release them (after confirmation) or print the ``adopt=True`` lines that manage
-them. Nothing is released on a partial view: a state file that does not read, a
-``PhoneNumber`` whose number the state does not show, or a vendor listing that fails.
+``audit --vendor V [--state FILE]... [--release [--yes]] [--adopt-program]
+[--import-commands] [--json]`` lists the numbers a vendor account owns, marks those the
+stack states (their union) do not hold, and can release them (after confirmation) or print
+the ``adopt=True`` lines or ``pulumi import`` commands that manage them. Nothing is
+released on a partial view: a state file that does not read, a ``PhoneNumber`` whose
+number the state does not show, or a vendor listing that fails.
 
 Credentials come from ``--config KEY=VALUE``, then ``--config-file`` (``Pulumi.<stack>.yaml``
 or ``pulumi config --json --show-secrets`` output), then the environment variables of
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from . import audit as _audit
+from . import audit_output
 from ._cli_safety import (
     Redacting,
     SafeParser,
@@ -85,6 +87,12 @@ def _parser() -> SafeParser:
         "--adopt-program",
         action="store_true",
         help="print PhoneNumber(..., adopt=True) lines for the unmanaged numbers",
+    )
+    cmd.add_argument(
+        "--import-commands",
+        action="store_true",
+        help="print `pulumi import phonenumbers:index:PhoneNumber NAME NUMBER` commands "
+        "(native provider) for the unmanaged numbers",
     )
     cmd.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
@@ -153,78 +161,15 @@ def _settings(args: argparse.Namespace, err: Writer) -> Settings:
     return settings
 
 
-def _confirm(count: int, vendor: str, out: Writer) -> bool:
-    out.write(
-        f"Release {count} number(s) from the {vendor} account? A released number is "
-        "gone for good. Type 'yes' to release: "
-    )
+def _confirm(report: _audit.AuditReport, out: Writer) -> bool:
+    """Ask before releasing; only ``yes`` (any case) answers it, as the question says."""
+    out.write(audit_output.release_question(report))
     out.flush()
     try:
         answer = input()
-    except EOFError:
+    except (EOFError, KeyboardInterrupt):
         answer = ""
-    return answer.strip().lower() in ("y", "yes")
-
-
-def _print_report(report: _audit.AuditReport, out: Writer) -> None:
-    state = report.state
-    out.write(f"{report.vendor}: the account owns {len(report.owned)} number(s)")
-    out.write(
-        f"; {state.path} {'holds' if len(state.paths) == 1 else 'hold'} "
-        f"{len(state.held_by(report.vendor))}\n"
-        if state
-        else " (no --state given: nothing can be marked)\n"
-    )
-    unmanaged = {o.number for o in report.unmanaged}
-    holders = state.holders(report.vendor) if state else {}
-    for owned in report.owned:
-        if state is None:
-            mark = ""
-        elif owned.number in unmanaged:
-            mark = "NOT IN STATE"
-        else:
-            mark = "managed by " + ", ".join(
-                _holder(h, state) for h in holders[_audit.number_key(owned.number)]
-            )
-        cost = f"{owned.monthly_cost.amount} {owned.monthly_cost.currency}/month"
-        out.write(f"  {owned.number:<16} {owned.status:<8} {cost:<18} {mark}\n".rstrip() + "\n")
-    for missing in report.missing:
-        out.write(
-            f"  {missing.number:<16} in state ({_holder(missing, state)}) but not owned: "
-            "`pulumi refresh` drops it\n"
-        )
-    if state is not None:
-        _print_pending(report, state, out)
-
-
-def _holder(held: _audit.HeldNumber, state: _audit.StackState | None) -> str:
-    """``name``, with its file when several were read and its pending operation if any."""
-    details = [held.source] if state is not None and len(state.paths) > 1 else []
-    if held.operation:
-        details.append(f"pending {held.operation}")
-    return f"{held.name} ({', '.join(details)})" if details else held.name
-
-
-def _print_pending(report: _audit.AuditReport, state: _audit.StackState, out: Writer) -> None:
-    """Pending operations, apart from the table: a ``pulumi up`` was interrupted."""
-    several = len(state.paths) > 1
-    for pending in report.pending:
-        where = f" in {pending.source}" if several else ""
-        if pending.pending_create:
-            out.write(
-                f"  pending creating: {pending.name}{where} - the create was interrupted; "
-                "a number it bought shows above as NOT IN STATE\n"
-            )
-        else:
-            out.write(
-                f"  pending {pending.operation}: {pending.name}{where} "
-                f"({pending.number or 'no number'}) - interrupted; its number counts as held\n"
-            )
-    for urn in state.unreadable:
-        out.write(
-            f"  unreadable: {urn.rsplit('::', 1)[-1]} - a PhoneNumber whose number the state "
-            "does not show (export with --show-secrets)\n"
-        )
+    return answer.strip().lower() == "yes"
 
 
 def _audit_command(args: argparse.Namespace, out: Redacting, err: Redacting) -> int:
@@ -246,9 +191,11 @@ def _audit_command(args: argparse.Namespace, out: Redacting, err: Redacting) -> 
         if args.json:
             out.write(json.dumps(report.to_json(), indent=2) + "\n")
         else:
-            _print_report(report, out)
+            out.write(audit_output.report_text(report))
         if args.adopt_program:
-            out.write("\n" + _audit.adopt_program(report))
+            out.write("\n" + audit_output.adopt_program(report))
+        if args.import_commands:
+            out.write("\n" + audit_output.import_commands(report))
         if args.release and report.unmanaged and state is not None and state.partial:
             err.write(
                 f"error: not releasing anything: {len(state.unreadable)} PhoneNumber "
@@ -257,7 +204,7 @@ def _audit_command(args: argparse.Namespace, out: Redacting, err: Redacting) -> 
             )
             return 2
         if args.release and report.unmanaged:
-            if not args.yes and not _confirm(len(report.unmanaged), vendor.name, out):
+            if not args.yes and not _confirm(report, out):
                 out.write("Nothing released.\n")
                 return 1
             failed = 0

@@ -13,13 +13,13 @@ Plain Python: no Pulumi import, usable from scripts and CI.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from .errors import NotFound, PhoneNumbersError
-from .models import OwnedNumber
+from .models import Money, OwnedNumber
 from .stack_files import (
     PHONE_NUMBER_TYPE,
     PHONE_NUMBER_TYPES,
@@ -33,12 +33,13 @@ from .stack_files import (
 from .vendors.base import Vendor
 
 __all__ = [
+    "MAX_PRICE_LOOKUPS",
     "PHONE_NUMBER_TYPE",
     "PHONE_NUMBER_TYPES",
     "AuditReport",
     "HeldNumber",
     "StackState",
-    "adopt_program",
+    "amount_text",
     "audit",
     "load_config_file",
     "load_state",
@@ -59,6 +60,13 @@ class AuditReport:
     unmanaged: list[OwnedNumber] = field(default_factory=list)
     #: Held by the state but not owned any more (``pulumi refresh`` drops them).
     missing: list[HeldNumber] = field(default_factory=list)
+    #: ``{number_key: monthly cost}`` where the listing's own is not the best known one
+    #: (``None``: unknown).
+    costs: dict[str, Money | None] = field(default_factory=dict)
+
+    def cost(self, owned: OwnedNumber) -> Money | None:
+        """The monthly cost of an owned number, as well as the audit knows it."""
+        return self.costs.get(number_key(owned.number), owned.monthly_cost)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able summary (``--json``)."""
@@ -66,7 +74,7 @@ class AuditReport:
             "vendor": self.vendor,
             "state": self.state.path if self.state else None,
             "states": list(self.state.paths) if self.state else [],
-            "owned": [_owned_json(o) for o in self.owned],
+            "owned": [self._owned_json(o) for o in self.owned],
             "unmanaged": [o.number for o in self.unmanaged],
             "missing": [{"number": h.number, "urn": h.urn} for h in self.missing],
             "pending_operations": [
@@ -77,21 +85,31 @@ class AuditReport:
             "unreadable": list(self.state.unreadable) if self.state else [],
         }
 
+    def _owned_json(self, owned: OwnedNumber) -> dict[str, Any]:
+        cost = self.cost(owned)
+        return {
+            "number": owned.number,
+            "vendor_id": owned.vendor_id,
+            "status": owned.status,
+            "monthly_cost": amount_text(cost),
+            "currency": cost.currency if cost else None,
+            "routing": owned.routing.to_dict(exclude_none=True),
+        }
+
     @property
     def pending(self) -> list[HeldNumber]:
         """Pending operations of the state(s) that may concern this vendor."""
         return self.state.pending(self.vendor) if self.state else []
 
 
-def _owned_json(owned: OwnedNumber) -> dict[str, Any]:
-    return {
-        "number": owned.number,
-        "vendor_id": owned.vendor_id,
-        "status": owned.status,
-        "monthly_cost": str(owned.monthly_cost.amount),
-        "currency": owned.monthly_cost.currency,
-        "routing": owned.routing.to_dict(exclude_none=True),
-    }
+def amount_text(money: Money | None) -> str | None:
+    """The amount as printed everywhere: two decimals, half up (``None``: unknown)."""
+    if money is None:
+        return None
+    try:
+        return f"{money.amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}"
+    except InvalidOperation:  # NaN, infinity, or too large
+        return None
 
 
 # -- the audit and its fixes ------------------------------------------------------------------
@@ -99,12 +117,46 @@ def audit(vendor: Vendor, state: StackState | None) -> AuditReport:
     """List what ``vendor``'s account owns and compare it with ``state``."""
     owned = sorted(vendor.list_owned(), key=lambda o: o.number)
     report = AuditReport(vendor.name, owned, state)
+    held = state.held_by(vendor.name) if state is not None else {}
     if state is not None:
-        held = state.held_by(vendor.name)
         numbers = {number_key(o.number) for o in owned}
         report.unmanaged = [o for o in owned if number_key(o.number) not in held]
         report.missing = [h for n, h in sorted(held.items()) if n not in numbers]
+    report.costs = _missing_costs(vendor, owned, held)
     return report
+
+
+#: At most this many numbers are looked up one by one for their price (a vendor without a
+#: get-one endpoint lists the whole account for each).
+MAX_PRICE_LOOKUPS = 20
+
+
+def _missing_costs(
+    vendor: Vendor, owned: Iterable[OwnedNumber], held: dict[str, HeldNumber]
+) -> dict[str, Money | None]:
+    """Costs for the rows a listing gives without one (KrosAI's and Sondos' list rows carry
+    no price and read 0): the state's recorded cost, else one GET of the number, else
+    unknown (``None``): a zero that no source states is not printed as a price."""
+    costs: dict[str, Money | None] = {}
+    lookups = 0
+    for number in owned:
+        if number.monthly_cost.amount != 0:
+            continue
+        key = number_key(number.number)
+        recorded = held[key].monthly_cost if key in held else None
+        if recorded is not None and recorded.amount != 0:
+            costs[key] = recorded
+            continue
+        costs[key] = None
+        if lookups < MAX_PRICE_LOOKUPS:
+            lookups += 1
+            try:
+                detail = vendor.get(number.number, number.vendor_id or None)
+            except PhoneNumbersError:
+                continue
+            if detail is not None and detail.monthly_cost.amount != 0:
+                costs[key] = detail.monthly_cost
+    return costs
 
 
 def release_unmanaged(vendor: Vendor, numbers: Iterable[OwnedNumber]) -> list[tuple[str, str]]:
@@ -119,47 +171,3 @@ def release_unmanaged(vendor: Vendor, numbers: Iterable[OwnedNumber]) -> list[tu
         except PhoneNumbersError as exc:
             results.append((owned.number, str(exc)))
     return results
-
-
-def _resource_name(vendor: str, number: str, taken: set[str]) -> str:
-    base = f"{vendor}-{re.sub(r'[^0-9]', '', number)}"
-    name, n = base, 2
-    while name in taken:
-        name, n = f"{base}-{n}", n + 1
-    taken.add(name)
-    return name
-
-
-def adopt_program(report: AuditReport) -> str:
-    """Python program lines declaring every unmanaged number with ``adopt=True``."""
-    numbers = report.unmanaged if report.state is not None else report.owned
-    if not numbers:
-        return "# Nothing to adopt: every number the account owns is in the stack.\n"
-    pending = report.state.pending_creates(report.vendor) if report.state else []
-    taken = {h.name for h in report.state.numbers} if report.state else set()
-    lines = [
-        f"# Numbers the {report.vendor} account owns that the stack does not hold",
-        "# (found by `pulumi-phonenumbers audit`). Add these to the Pulumi program and run",
-        "# `pulumi up`: adopt=True takes a number over without buying it. Set",
-        "# release_on_delete=True on the ones `pulumi destroy` should give back.",
-    ]
-    if pending:
-        names = ", ".join(repr(h.name) for h in pending)
-        lines.append(
-            f"# Interrupted creates in this stack: {names}. If one of these numbers was "
-            "bought for it, declare it there instead (number=..., adopt=True)."
-        )
-    lines += ["from pulumi_phonenumbers import PhoneNumber", ""]
-    for owned in numbers:
-        routing = owned.routing.to_dict(exclude_none=True)
-        args = [
-            repr(_resource_name(report.vendor, owned.number, taken)),
-            f"vendor={report.vendor!r}",
-            f"number={owned.number!r}",
-            "adopt=True",
-            "release_on_delete=False",
-        ]
-        if routing:
-            args.append(f"routing={routing!r}")
-        lines.append(f"PhoneNumber({', '.join(args)})")
-    return "\n".join(lines) + "\n"

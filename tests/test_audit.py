@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 import threading
@@ -86,6 +88,11 @@ def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
     finally:
         sys.stdin = old
     return code, out.getvalue(), err.getvalue()
+
+
+def audit_of(backend: Backend, *argv: str, stdin: str = "") -> tuple[int, str, str]:
+    """``audit --vendor <backend's> *argv`` with the backend's credentials."""
+    return run("audit", "--vendor", backend.vendor, *argv, *config_args(backend), stdin=stdin)
 
 
 def config_args(backend: Backend) -> list[str]:
@@ -513,6 +520,77 @@ def test_pending_operations_are_reported_and_named_numbers_count_as_held(
     ]
     code, out, _ = run(*args, "--release", "--yes")
     assert code == 0 and sandbox.owned_numbers() == set(numbers[:3])
+
+
+# -- what the report prints (issue 12.11) and import commands (issue 15.2) ------------------
+MONEY = re.compile(r"^\d+\.\d\d [A-Z]{3}/month$")
+
+
+def test_money_is_printed_one_way_for_every_vendor(backend: Backend, tmp_path: Path) -> None:
+    """Two decimals and the currency, the vendor's real price (KrosAI's list rows carry none:
+    the audit asks for the number, and prefers the state's recorded cost)."""
+    client = backend.client()
+    page = client.search(query_of({"country": "US", "area_code": "415"}))
+    bought = [client.buy(c, Routing(), {}) for c in page.numbers[:2]]
+    expected = [f"{b.monthly_cost.amount:.2f} {b.monthly_cost.currency}/month" for b in bought]
+    detail = client.get(bought[1].number, bought[1].vendor_id)
+    if detail is not None and detail.monthly_cost.amount == 0:  # Sondos: no price anywhere
+        expected[1] = "cost unknown"
+    state = export(tmp_path / "s.json", {"a": bought[0].number}, backend.vendor)
+    data = json.loads(state.read_text())
+    data["deployment"]["resources"][1]["outputs"].update(
+        monthly_cost=float(bought[0].monthly_cost.amount), currency="USD"
+    )
+    state.write_text(json.dumps(data))
+    args = ["audit", "--vendor", backend.vendor, "--state", str(state), *config_args(backend)]
+    _, out, _ = run(*args)
+    for b, cost in zip(bought, expected, strict=True):
+        (line,) = [line for line in out.splitlines() if line.strip().startswith(b.number)]
+        cells = re.split(r"\s{2,}", line.strip())
+        assert cells[2] == cost and (MONEY.match(cost) or cost == "cost unknown"), line
+    owned = json.loads(run(*args, "--json")[1])["owned"]
+    assert [o["monthly_cost"] for o in owned] == [
+        c.split()[0] if MONEY.match(c) else None for c in expected
+    ]
+
+
+def test_a_long_or_hostile_status_keeps_the_columns(sandbox: Backend) -> None:
+    numbers = buy(sandbox.client(), 3)
+    sandbox.store.update(numbers[0], vendor="sandbox", status="pending-verification-" * 5)
+    sandbox.store.update(numbers[1], vendor="sandbox", status="held\x1b[2J\nby\rcarrier")
+    _, out, _ = run("audit", "--vendor", "sandbox", *config_args(sandbox))
+    rows = out.splitlines()[1:]
+    assert len(rows) == 3 and "\x1b" not in out and "\r" not in out
+    costs = {row.index("0.80 USD/month") for row in rows}
+    assert len(costs) == 1, out  # one column, whatever the status
+    assert "pending-verificat..." in out and "held [2J by carrier" in out
+
+
+def test_the_release_question_takes_only_yes(
+    backend: Backend, three: tuple[list[str], Path]
+) -> None:
+    numbers, state = three
+    args = ["audit", "--vendor", backend.vendor, "--state", str(state), "--release"]
+    for answer in ("y\n", "Y\n", "ye\n", "yes please\n", ""):
+        code, out, _ = run(*args, *config_args(backend), stdin=answer)
+        assert code == 1 and "Nothing released" in out
+    assert backend.owned_numbers() == set(numbers)
+    assert re.search(r"Release 1 number\(s\) \((\d+\.\d\d USD/month|cost unknown)\)", out)
+    code, out, _ = run(*args, *config_args(backend), stdin=" YES \n")
+    assert code == 0 and backend.owned_numbers() == set(numbers[:2])
+
+
+def test_import_commands_for_the_unmanaged_numbers(
+    backend: Backend, three: tuple[list[str], Path]
+) -> None:
+    numbers, state = three
+    code, out, _ = audit_of(backend, "--state", str(state), "--import-commands", "--adopt-program")
+    assert code == 1
+    commands = [shlex.split(line) for line in out.splitlines() if line.startswith("pulumi ")]
+    name = f"{backend.vendor}-{numbers[2].lstrip('+')}"
+    assert commands == [["pulumi", "import", "phonenumbers:index:PhoneNumber", name, numbers[2]]]
+    assert f"PhoneNumber({name!r}, vendor={backend.vendor!r}" in out  # the same name
+    assert f"pulumi config set phonenumbers:vendor {backend.vendor}" in out
 
 
 # -- files ------------------------------------------------------------------------------------
