@@ -84,7 +84,21 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ),
     ConfigKey("krosaiApiKey", "KrosAI API key.", "KROSAI_API_KEY", secret=True),
     ConfigKey(
-        "krosaiBaseUrl", "KrosAI API root.", "KROSAI_BASE_URL", default="https://api.krosai.com/v1"
+        "krosaiBaseUrl",
+        "KrosAI API root (the bridge dialect's default is https://api.krosai.com/api/v1).",
+        "KROSAI_BASE_URL",
+        default="https://api.krosai.com/v1",
+    ),
+    ConfigKey(
+        "krosaiDialect",
+        "Which of KrosAI's documented dialects to speak: guide, openapi or bridge.",
+        "KROSAI_DIALECT",
+        default="guide",
+    ),
+    ConfigKey(
+        "krosaiOrganizationId",
+        "KrosAI organization id (sent as organization_id; required by the bridge dialect).",
+        "KROSAI_ORGANIZATION_ID",
     ),
     ConfigKey("bolnaApiKey", "Bolna API key.", "BOLNA_API_KEY", secret=True),
     ConfigKey("bolnaBaseUrl", "Bolna API root.", "BOLNA_BASE_URL", default="https://api.bolna.ai"),

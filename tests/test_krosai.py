@@ -1,8 +1,10 @@
 """KrosAI quirks over real HTTP against its emulator (the shared suites cover the lifecycle).
 
-Auth by ``x-api-key`` or ``Bearer``; two search forms and four response shapes; KYC and
-balance switches; ``NUMBER_NOT_AVAILABLE``; both field spellings; limit/offset paging;
-rate limits; routing flags riding on the purchase through the provider.
+Three dialects (guide, openapi, bridge), each strict: its auth header, base path, search
+form and field spelling, with the client run against each and against the wrong one (a
+dropped routing field is never silent); four response shapes; KYC and balance switches;
+``NUMBER_NOT_AVAILABLE``; limit/offset paging; rate limits; routing flags riding on the
+purchase through the provider.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import httpx
 import pytest
 
 from pulumi_phonenumbers.config import Settings
-from pulumi_phonenumbers.emulators.krosai import API_KEY
+from pulumi_phonenumbers.emulators.krosai import API_KEY, ORGANIZATION_ID
 from pulumi_phonenumbers.errors import (
     ComplianceError,
     ConfigError,
     NotAvailable,
     PaymentError,
+    ValidationError,
 )
 from pulumi_phonenumbers.models import AvailableNumber, NumberQuery, Routing
 from pulumi_phonenumbers.testing import ProviderError, ProviderProcess
@@ -72,68 +75,89 @@ def _first_available(api: httpx.Client) -> dict[str, Any]:
 
 
 # -- auth and paths ---------------------------------------------------------------------------
-def test_both_auth_headers_and_both_base_paths(kros: Backend) -> None:
-    params: dict[str, str | int] = {
-        "country": "US",
-        "type": "local",
-        "area_code": "415",
-        "limit": 2,
+def _dialect(kros: Backend, dialect: str) -> dict[str, str]:
+    """Switch the emulator to ``dialect``; the client config that speaks it."""
+    kros.control("POST", "settings", {"krosai_dialect": dialect})
+    config = {"phonenumbers:krosaiDialect": dialect}
+    if dialect == "bridge":
+        config["phonenumbers:krosaiBaseUrl"] = f"{kros.url}/api/v1"
+        config["phonenumbers:krosaiOrganizationId"] = ORGANIZATION_ID
+    return config
+
+
+@pytest.mark.parametrize(
+    ("dialect", "base", "accepted", "refused"),
+    [
+        ("guide", "/v1", ["x-api-key"], ["bearer"]),
+        ("openapi", "/v1", ["bearer", "x-api-key"], []),
+        ("bridge", "/api/v1", ["bearer"], ["x-api-key"]),
+    ],
+)
+def test_each_dialect_takes_its_own_header_and_base_path(
+    kros: Backend, dialect: str, base: str, accepted: list[str], refused: list[str]
+) -> None:
+    _dialect(kros, dialect)
+    headers = {
+        "x-api-key": {"x-api-key": API_KEY},
+        "bearer": {"Authorization": f"Bearer {API_KEY}"},
     }
-    for base in ("/v1", "/api/v1"):
-        for headers in ({"x-api-key": API_KEY}, {"Authorization": f"Bearer {API_KEY}"}):
-            response = httpx.get(
-                f"{kros.url}{base}/phone-numbers/available", params=params, headers=headers
-            )
-            assert response.status_code == 200, (base, headers)
-            assert len(response.json()["available_numbers"]) == 2
-            assert response.headers["X-RateLimit-Limit"] == "50"
-            assert int(response.headers["X-RateLimit-Remaining"]) >= 0
-            assert int(response.headers["X-RateLimit-Reset"]) > 0
-    for headers in (
-        {},
-        {"x-api-key": "kros_test_wrong"},
-        {"Authorization": "Bearer nope"},
-        {"Authorization": f"Basic {API_KEY}"},
-    ):
+    params: dict[str, str | int] = {"action": "assigned", "limit": 2}
+    if dialect == "bridge":
+        params["organization_id"] = ORGANIZATION_ID
+    for name in accepted:
         response = httpx.get(
-            f"{kros.url}/v1/phone-numbers/available", params=params, headers=headers
+            f"{kros.url}{base}/phone-numbers", params=params, headers=headers[name]
         )
+        assert response.status_code == 200, (dialect, name)
+        assert response.headers["X-RateLimit-Limit"] == "50"
+        assert int(response.headers["X-RateLimit-Remaining"]) >= 0
+        assert int(response.headers["X-RateLimit-Reset"]) > 0
+    for name in refused:
+        response = httpx.get(
+            f"{kros.url}{base}/phone-numbers", params=params, headers=headers[name]
+        )
+        assert response.status_code == 401 and response.json()["code"] == "UNAUTHORIZED"
+    other = "/api/v1" if base == "/v1" else "/v1"
+    wrong_base = httpx.get(f"{kros.url}{other}/phone-numbers", headers=headers[accepted[0]])
+    assert wrong_base.status_code == 404 and "json" not in wrong_base.headers["content-type"]
+    for bad in ({}, {"x-api-key": "kros_test_wrong"}, {"Authorization": "Bearer nope"}):
+        response = httpx.get(f"{kros.url}{base}/phone-numbers", params=params, headers=bad)
         assert response.status_code == 401
-        assert response.json() == {
-            "error": "Unauthorized - Invalid or missing API key",
-            "code": "UNAUTHORIZED",
-        }
-        assert "X-RateLimit-Remaining" in response.headers
+        assert response.json()["code"] == "UNAUTHORIZED"
+    if dialect == "bridge":
+        no_org = httpx.get(f"{kros.url}{base}/phone-numbers", headers=headers["bearer"])
+        assert no_org.status_code == 400 and no_org.json()["code"] == "MISSING_FIELDS"
 
 
 # -- search ----------------------------------------------------------------------------------
-def test_both_search_forms_list_the_same_inventory(api: httpx.Client) -> None:
+def test_each_dialect_searches_its_own_way(kros: Backend, api: httpx.Client) -> None:
     guide = api.get(
         "/phone-numbers/available",
         params={"country": "US", "type": "local", "area_code": "212", "limit": 100},
     )
-    openapi = api.get(
-        "/phone-numbers",
-        params={
-            "action": "available",
-            "country": "US",
-            "type": "local",
-            "area_code": "212",
-            "limit": 20,
-            "offset": 20,
-        },
-    )
-    assert guide.status_code == openapi.status_code == 200
-    rows, page = guide.json()["available_numbers"], openapi.json()
-    assert guide.json()["total"] == page["total"] == len(rows) >= 50
-    assert (page["limit"], page["offset"]) == (20, 20)
-    assert page["data"] == rows[20:40]
+    assert guide.status_code == 200
+    rows = guide.json()["available_numbers"]
+    assert guide.json()["total"] == len(rows) >= 50
     first = rows[0]
     assert first["number"] == first["e164"] and first["number"].startswith("+1212")
     assert isinstance(first["monthly_cost_cents"], int) and first["capabilities"]["voice"]
     uuid.UUID(first["inventory_id"])
     missing = api.get("/phone-numbers/available", params={"type": "local"})
     assert missing.status_code == 400 and missing.json()["code"] == "MISSING_FIELDS"
+    # the guide's server has no `action`: the parameter is ignored and owned numbers come back
+    ignored = api.get("/phone-numbers", params={"action": "available", "country": "US"})
+    assert ignored.status_code == 200 and ignored.json()["phone_numbers"] == []
+
+    _dialect(kros, "openapi")
+    openapi = api.get(
+        "/phone-numbers",
+        params={"action": "available", "country": "US", "type": "local", "limit": 20, "offset": 20},
+    )
+    page = openapi.json()
+    assert openapi.status_code == 200 and (page["limit"], page["offset"]) == (20, 20)
+    assert len(page["data"]) == 20 and page["total"] > len(rows)  # no area_code filter here
+    as_id = api.get("/phone-numbers/available", params={"country": "US"})
+    assert as_id.status_code == 404 and as_id.json()["code"] == "NUMBER_NOT_OWNED"
 
 
 @pytest.mark.parametrize("shape", ["available_numbers", "data", "phone_numbers", "array"])
@@ -259,28 +283,31 @@ def test_exact_number_buy_finds_the_inventory_id(kros: Backend, api: httpx.Clien
 
 
 # -- field spellings ------------------------------------------------------------
-def test_dashboard_flow_and_camel_case_fields(kros: Backend, api: httpx.Client) -> None:
-    missing = api.post("/phone-numbers", json={"endpoint_id": "ep_xyz789"})
+def test_dashboard_flow_and_the_openapi_spelling(kros: Backend, api: httpx.Client) -> None:
+    _dialect(kros, "openapi")
+    missing = api.post("/phone-numbers", json={"endpointId": "ep_xyz789"})
     assert missing.status_code == 400 and missing.json()["code"] == "MISSING_FIELDS"
-    row = _first_available(api)
+    row = api.get(
+        "/phone-numbers", params={"action": "available", "country": "US", "type": "local"}
+    ).json()["data"][0]
     bought = api.post(
         "/phone-numbers",
         json={
-            "e164": row["number"],
+            "e164": row["e164"],
             "country": "US",
             "type": "local",
             "endpointId": "ep_camel1",
             "allowInbound": False,
-            "allowOutbound": False,
+            "allow_outbound": True,  # the guide's spelling: an unknown field, ignored
         },
     )
     assert bought.status_code == 201
     pn = bought.json()
-    assert pn["id"].startswith("pn_") and pn["number"] == pn["e164"] == row["number"]
+    assert pn["id"].startswith("pn_") and pn["e164"] == row["e164"] and "number" not in pn
     assert (pn["endpoint_id"], pn["allow_inbound"], pn["allow_outbound"]) == (
         "ep_camel1",
         False,
-        False,
+        False,  # the OpenAPI default, since allow_outbound was not understood
     )
     assert pn["endpoint"]["id"] == "ep_camel1"
 
@@ -291,19 +318,72 @@ def test_dashboard_flow_and_camel_case_fields(kros: Backend, api: httpx.Client) 
     assert patched.status_code == 200
     assert patched.json()["endpoint_id"] == "3f6c2a9e-8d41-4b7a-9c55-0e1d2f3a4b5c"
     assert patched.json()["allow_inbound"] is True and patched.json()["allow_outbound"] is False
-    detached = api.patch(f"/phone-numbers/{pn['id']}", json={"endpoint_id": None})
+    detached = api.patch(f"/phone-numbers/{pn['id']}", json={"endpointId": None})
     assert detached.json()["endpoint_id"] is None and detached.json()["endpoint"] is None
-    for bad in ({}, {"allow_inbound": "yes"}, {"endpoint_id": "not an id!"}):
+    for bad in ({}, {"allowInbound": "yes"}, {"endpointId": "not an id!"}):
         refused = api.patch(f"/phone-numbers/{pn['id']}", json=bad)
         assert refused.status_code == 400 and refused.json()["code"] == "VALIDATION_ERROR"
+    snake = api.patch(f"/phone-numbers/{pn['id']}", json={"endpoint_id": "ep_snake1"})
+    assert snake.status_code == 200 and snake.json()["endpoint_id"] is None  # silently ignored
 
-    got = _client(kros).get(row["number"], pn["id"])
-    assert got is not None and got.routing == Routing(
-        voice_target=None, inbound=True, outbound=False
-    )
     gone = api.delete(f"/phone-numbers/{pn['id']}")
     assert gone.json()["success"] is True and gone.json()["message"]
     assert api.delete(f"/phone-numbers/{pn['id']}").json()["code"] == "NUMBER_NOT_OWNED"
+
+
+@pytest.mark.parametrize("dialect", ["guide", "openapi", "bridge"])
+def test_client_speaks_each_dialect(kros: Backend, dialect: str) -> None:
+    client = kros.client(_dialect(kros, dialect))
+    assert isinstance(client, KrosAIVendor)
+    kros.control("DELETE", "requests")
+    candidate = client.search(Q415).numbers[0]
+    assert candidate.number.startswith("+1415")
+    wanted = Routing(voice_target="ep_xyz789", inbound=True, outbound=False)
+    owned = client.buy(candidate, wanted, {})
+    assert owned.routing == wanted
+    moved = client.update_routing(owned, wanted, Routing(voice_target="ep_abc123", inbound=False))
+    assert moved.routing.voice_target == "ep_abc123" and moved.routing.inbound is False
+    got = client.get(owned.number, owned.vendor_id)
+    assert got is not None and got.routing.voice_target == "ep_abc123"
+    assert owned.number in {o.number for o in client.list_owned()}
+    client.release(owned.number, owned.vendor_id)
+    assert client.get(owned.number, owned.vendor_id) is None
+    paths = {p for _, p, _ in kros.requests()}
+    base = "/api/v1" if dialect == "bridge" else "/v1"
+    assert all(p.startswith(base + "/phone-numbers") for p in paths)
+    assert (f"{base}/phone-numbers/available" in paths) == (dialect == "guide")
+    if dialect == "bridge":
+        assert all(f"organization_id={ORGANIZATION_ID}" in q for _, _, q in kros.requests())
+
+
+def test_a_routing_field_dropped_by_a_spelling_mismatch_is_never_silent(kros: Backend) -> None:
+    """Guide-spelled routing sent to an OpenAPI server: the purchase is read back and refused."""
+    client = _client(kros)  # guide dialect
+    candidate = client.search(NumberQuery(country="US", number_type="local")).numbers[0]
+    owned = client.buy(candidate, Routing(), {})
+    kros.control("POST", "settings", {"krosai_dialect": "openapi"})  # x-api-key still accepted
+    kros.control("DELETE", "requests")
+    with pytest.raises(ValidationError, match="krosaiDialect") as info:
+        client.update_routing(owned, owned.routing, Routing(voice_target="ep_xyz789"))
+    assert "routing.voice_target" in str(info.value)
+    other = _buyable(kros)
+    with pytest.raises(ValidationError, match="krosaiDialect"):
+        client.buy(other, Routing(voice_target="ep_xyz789"), {})
+    calls = [m for m, _, q in kros.requests() if "action=available" not in q]
+    assert calls == ["PATCH", "POST", "GET"]  # the purchase answer was read back once
+
+
+def _buyable(kros: Backend) -> AvailableNumber:
+    """An inventory entry, found with the OpenAPI search (the emulator speaks it now)."""
+    response = httpx.get(
+        f"{kros.url}/v1/phone-numbers",
+        params={"action": "available", "country": "US", "type": "local", "limit": 1},
+        headers={"x-api-key": API_KEY},
+    )
+    row = response.json()["data"][0]
+    return AvailableNumber(
+        number=row["e164"], country="US", number_type="local", vendor_ref=row["inventory_id"]
+    )
 
 
 # -- paging and lookups without an id ------------------------------------------------------------

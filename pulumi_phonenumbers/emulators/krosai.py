@@ -1,23 +1,32 @@
-"""The KrosAI face: both of KrosAI's published dialects over the shared store.
+"""The KrosAI face: KrosAI's three published dialects over the shared store, one at a time.
 
-KrosAI documents its API twice, inconsistently (``vendor-apis.md`` §4): a guide and an
-OpenAPI reference. This face accepts both:
+KrosAI documents its API three ways, inconsistently (``vendor-apis.md`` §4 and §8). The
+switch ``krosai_dialect`` picks the one this face speaks, strictly (a client speaking another
+gets what that server would answer):
 
-* base path ``/v1`` (guide, OpenAPI ``servers``) and ``/api/v1`` (some reference pages);
-* ``x-api-key: <key>`` or ``Authorization: Bearer <key>``;
-* search as ``GET /phone-numbers/available`` (guide: ``{"available_numbers", "total"}``)
-  or ``GET /phone-numbers?action=available`` (OpenAPI: ``{"data", "total", "limit",
-  "offset"}``);
-* buy by ``inventory_id`` or by the dashboard flow (``e164`` + ``country`` + ``type``);
-* ``endpoint_id``/``endpointId``, ``allow_inbound``/``allowInbound``,
-  ``allow_outbound``/``allowOutbound`` in request bodies; ``number`` and ``e164`` in answers.
+* ``guide`` (default; the GitBook guide and the team's seed): base ``/v1``, ``x-api-key``,
+  search ``GET /phone-numbers/available`` (``{"available_numbers", "total"}``, ``area_code``
+  honoured), snake_case request fields ``endpoint_id`` / ``allow_inbound`` /
+  ``allow_outbound`` (camelCase ones are unknown fields, ignored), ``number`` in answers,
+  ``allow_outbound`` true by default;
+* ``openapi`` (the "KrosAI Cockpit API" 1.3.0 reference): base ``/v1``, ``Authorization:
+  Bearer`` (``x-api-key`` as its documented alternative), search ``GET
+  /phone-numbers?action=available`` (``{"data", "total", "limit", "offset"}``; ``/available``
+  is read as a phone-number id), camelCase request fields ``endpointId`` / ``allowInbound`` /
+  ``allowOutbound`` (snake_case ignored), ``e164`` in answers, ``allow_outbound`` false by
+  default;
+* ``bridge`` (the "Bridge API" pages): the ``openapi`` dialect under ``/api/v1``, Bearer only
+  ("X-API-Key is not accepted") and an ``organization_id`` query parameter on every call.
 
+A path outside the dialect's base answers a plain (non-JSON) 404, as a web server would.
+Buy by ``inventory_id`` or by the dashboard flow (``e164`` + ``country`` + ``type``).
 Phone-number ids are ``pn_`` + 24 hex digits (the guide's form). Errors are
 ``{"error": msg, "code": CODE}``. Switches (``POST /_emulator/settings``): ``kyc``
 (``none``/``submitted``/``approved``/``declined``), ``balance`` (``ok``/``insufficient``),
 ``kyc_status`` (400/403) and ``balance_status`` (400/402) for the status those errors
-carry, ``search_shape`` (the array key of the guide search answer, or ``array``), and
-``rate_limit`` (``on`` enforces the documented 50/s and 5/s on purchase).
+carry, ``search_shape`` (the array key of the guide search answer, or ``array``),
+``rate_limit`` (``on`` enforces the documented 50/s and 5/s on purchase) and
+``krosai_dialect``.
 """
 
 from __future__ import annotations
@@ -36,11 +45,20 @@ from werkzeug.wrappers import Request, Response
 from ..store import InventoryItem, OwnedRecord, Store, Unavailable
 from .base import BadRequest, Face, Handler, json_response
 
-__all__ = ["API_KEY", "KrosAIFace"]
+__all__ = ["API_KEY", "DIALECTS", "ORGANIZATION_ID", "KrosAIFace"]
 
 #: The emulator's one valid key (a KrosAI test key).
 API_KEY = "kros_test_7c1e9f0a4b2d8e6f3a5c1b9d"
-_ORGANIZATION = "0c3f5a1e-2b4d-4e6f-8a9b-1c2d3e4f5a6b"
+ORGANIZATION_ID = "0c3f5a1e-2b4d-4e6f-8a9b-1c2d3e4f5a6b"
+_ORGANIZATION = ORGANIZATION_ID
+DIALECTS = ("guide", "openapi", "bridge")
+#: Request field spellings per dialect (neutral snake_case -> what the dialect reads).
+_CAMEL = {
+    "endpoint_id": "endpointId",
+    "allow_inbound": "allowInbound",
+    "allow_outbound": "allowOutbound",
+    "inventory_id": "inventoryId",
+}
 _PREFIX = r"/(?:api/)?v1"
 _ID = r"(?P<pn_id>[^/]+)"
 _TYPES = ("local", "mobile", "toll_free")
@@ -72,12 +90,11 @@ def _cents(amount: Any) -> int:
     return int(amount * 100)
 
 
-def _pick(body: Mapping[str, Any], snake: str, camel: str) -> tuple[bool, Any]:
-    """``(present, value)`` of a field sent in either spelling (snake_case wins)."""
-    if snake in body:
-        return True, body[snake]
-    if camel in body:
-        return True, body[camel]
+def _pick(body: Mapping[str, Any], field: str, dialect: str) -> tuple[bool, Any]:
+    """``(present, value)`` of a request field in the dialect's spelling (others ignored)."""
+    name = field if dialect == "guide" else _CAMEL.get(field, field)
+    if name in body:
+        return True, body[name]
     return False, None
 
 
@@ -116,6 +133,7 @@ class KrosAIFace(Face):
         "balance_status": (400, 402),
         "search_shape": ("available_numbers", "data", "phone_numbers", "array"),
         "rate_limit": ("off", "on"),
+        "krosai_dialect": DIALECTS,
     }
 
     def __init__(self, store: Store) -> None:
@@ -123,10 +141,10 @@ class KrosAIFace(Face):
         self._limiter = _RateLimiter()
 
     def routes(self) -> list[tuple[str, str, Handler]]:
-        """Guide and OpenAPI paths; ``/available`` precedes ``/{id}``."""
+        """Guide and OpenAPI paths; ``/available`` precedes ``/{id}`` (guide only)."""
         numbers = f"{_PREFIX}/phone-numbers"
         return [
-            ("GET", f"{numbers}/available", self.search),
+            ("GET", f"{numbers}/available", self.search_available),
             ("GET", numbers, self.list_or_search),
             ("POST", numbers, self.buy),
             ("GET", f"{numbers}/{_ID}", self.get),
@@ -135,8 +153,14 @@ class KrosAIFace(Face):
         ]
 
     # -- face plumbing ------------------------------------------------------------------
+    def _dialect(self) -> str:
+        return str(self.store.setting("krosai_dialect", "guide"))
+
     def dispatch(self, request: Request) -> Response:
         """Rate-limit accounting around the base dispatch; X-RateLimit-* on every answer."""
+        base = "/api/v1/" if self._dialect() == "bridge" else "/v1/"
+        if not request.path.startswith(base):
+            return Response(b"Not Found", status=404, mimetype="text/html")
         enforce = self.store.setting("rate_limit", "off") == "on"
         remaining, reset = self._limiter.hit("all", _LIMIT)
         limit = _LIMIT
@@ -163,12 +187,25 @@ class KrosAIFace(Face):
         return response
 
     def authenticate(self, request: Request, groups: Mapping[str, str]) -> Response | None:
-        """``x-api-key`` or ``Authorization: Bearer``, either one carrying :data:`API_KEY`."""
+        """The dialect's header carrying :data:`API_KEY` (and, on the bridge, the org id)."""
+        dialect = self._dialect()
         key = request.headers.get("x-api-key", "")
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if key == API_KEY or (scheme.lower() == "bearer" and token.strip() == API_KEY):
-            return None
-        return self.error(401, "Unauthorized - Invalid or missing API key", "UNAUTHORIZED")
+        bearer = scheme.lower() == "bearer" and token.strip() == API_KEY
+        if dialect == "bridge" and key and not bearer:
+            return self.error(
+                401, "X-API-Key is not accepted; use Authorization: Bearer", "UNAUTHORIZED"
+            )
+        accepted = {"guide": key == API_KEY, "openapi": bearer or key == API_KEY}
+        if not accepted.get(dialect, bearer):
+            return self.error(401, "Unauthorized - Invalid or missing API key", "UNAUTHORIZED")
+        if dialect == "bridge":
+            org = request.args.get("organization_id")
+            if not org:
+                return self.error(400, "organization_id is required", "MISSING_FIELDS")
+            if org != ORGANIZATION_ID:
+                return self.error(403, "Not a member of this organization", "FORBIDDEN")
+        return None
 
     def error(self, status: int, message: str, code: str = "") -> Response:
         """``{"error": message, "code": CODE}``."""
@@ -200,15 +237,14 @@ class KrosAIFace(Face):
             "capabilities": {"voice": "voice" in caps, "sms": "sms" in caps, "fax": False},
         }
 
-    @staticmethod
-    def _number(record: OwnedRecord, *, detail: bool) -> dict[str, Any]:
+    def _number(self, record: OwnedRecord, *, detail: bool) -> dict[str, Any]:
         """A phone-number object; ``endpoint`` and costs only on single-object answers."""
         item, routing = record.item, record.routing
+        number_key = "number" if self._dialect() == "guide" else "e164"
         endpoint_id = routing.get("endpoint_id")
         body: dict[str, Any] = {
             "id": record.vendor_id,
-            "number": item.number,
-            "e164": item.number,
+            number_key: item.number,
             "country": item.country,
             "type": item.number_type,
             "status": record.status,
@@ -250,6 +286,12 @@ class KrosAIFace(Face):
         return limit, offset
 
     # -- handlers -----------------------------------------------------------------------------
+    def search_available(self, request: Request) -> Response:
+        """``/phone-numbers/available``: the guide's search; elsewhere an id named "available"."""
+        if self._dialect() == "guide":
+            return self.search(request)
+        return self.get(request, "available")
+
     def search(self, request: Request, *, openapi: bool = False) -> Response:
         """Available inventory (guide form, or OpenAPI when ``openapi``)."""
         country = request.args.get("country", "").strip().upper()
@@ -259,10 +301,11 @@ class KrosAIFace(Face):
         if number_type is not None and number_type not in _TYPES:
             raise BadRequest(f"type must be one of {', '.join(_TYPES)}")
         limit, offset = self._paging(request)
+        area = request.args.get("area_code") if not openapi else None  # a guide-only filter
         items, total = self.store.search(
             country=country,
             number_type=number_type,
-            area_code=request.args.get("area_code") or None,
+            area_code=area or None,
             limit=limit,
             offset=offset,
         )
@@ -276,10 +319,11 @@ class KrosAIFace(Face):
 
     def list_or_search(self, request: Request) -> Response:
         """``GET /phone-numbers``: owned numbers, or inventory with ``action=available``."""
-        action = request.args.get("action", "assigned")
+        # ``action`` is an OpenAPI/bridge parameter; the guide's server ignores it.
+        action = request.args.get("action", "assigned") if self._dialect() != "guide" else ""
         if action == "available":
             return self.search(request, openapi=True)
-        if action != "assigned":
+        if action not in ("assigned", ""):
             raise BadRequest("action must be 'assigned' or 'available'")
         limit, offset = self._paging(request)
         status, country = request.args.get("status"), request.args.get("country")
@@ -297,7 +341,7 @@ class KrosAIFace(Face):
     def buy(self, request: Request) -> Response:
         """``POST /phone-numbers``: API flow (``inventory_id``) or dashboard flow (``e164``...)."""
         body = self.json_body(request)  # empty: MISSING_FIELDS below, as for ``{}``
-        routing = self._routing(body, purchase=True)
+        routing = self._routing(body, purchase=True, dialect=self._dialect())
         item = self._wanted(body)
         kyc = self.store.setting("kyc", "approved")
         if kyc in _KYC:
@@ -331,7 +375,9 @@ class KrosAIFace(Face):
 
     def _wanted(self, body: Mapping[str, Any]) -> InventoryItem | None:
         """The inventory item a purchase names; ``None`` when it is not in the inventory."""
-        _, ref = _pick(body, "inventory_id", "inventoryId")
+        _, ref = _pick(body, "inventory_id", "guide")
+        if ref is None:
+            _, ref = _pick(body, "inventory_id", "openapi")
         if ref is not None:
             if not isinstance(ref, str) or not ref:
                 raise BadRequest("inventory_id must be a string")
@@ -349,27 +395,24 @@ class KrosAIFace(Face):
         return item
 
     @staticmethod
-    def _routing(body: Mapping[str, Any], *, purchase: bool) -> dict[str, Any]:
-        """Routing fields of a body in either spelling, as stored (snake_case)."""
+    def _routing(body: Mapping[str, Any], *, purchase: bool, dialect: str) -> dict[str, Any]:
+        """Routing fields of a body in the dialect's spelling, as stored (snake_case)."""
         out: dict[str, Any] = {}
-        present, endpoint = _pick(body, "endpoint_id", "endpointId")
+        present, endpoint = _pick(body, "endpoint_id", dialect)
         if present:
             if endpoint is not None and not (
                 isinstance(endpoint, str) and _ENDPOINT_RE.match(endpoint)
             ):
                 raise BadRequest("endpoint_id must be an endpoint id (ep_... or a UUID) or null")
             out["endpoint_id"] = endpoint
-        for snake, camel in (
-            ("allow_inbound", "allowInbound"),
-            ("allow_outbound", "allowOutbound"),
-        ):
-            present, value = _pick(body, snake, camel)
+        for snake in ("allow_inbound", "allow_outbound"):
+            present, value = _pick(body, snake, dialect)
             if present:
                 if not isinstance(value, bool):
                     raise BadRequest(f"{snake} must be a boolean")
                 out[snake] = value
-            elif purchase:
-                out[snake] = True  # the guide's defaults (the OpenAPI says outbound false)
+            elif purchase:  # defaults: the guide says both true, the OpenAPI outbound false
+                out[snake] = dialect == "guide" or snake == "allow_inbound"
         return out
 
     def _owned_or_404(self, pn_id: str) -> OwnedRecord:
@@ -388,9 +431,11 @@ class KrosAIFace(Face):
         """``PATCH /phone-numbers/{id}``: endpoint and call directions, either spelling."""
         body = self.json_body(request, required=True)
         record = self._owned_or_404(pn_id)
-        routing = self._routing(body, purchase=False)
-        if not routing:
+        routing = self._routing(body, purchase=False, dialect=self._dialect())
+        if not body:
             raise BadRequest("Nothing to update: send endpoint_id, allow_inbound or allow_outbound")
+        if not routing:  # only fields this dialect does not know: ignored, like any server
+            return json_response(self._number(record, detail=True))
         updated = self.store.update(
             record.number, vendor=self.vendor, routing=routing, data={"updated_at": _now()}
         )

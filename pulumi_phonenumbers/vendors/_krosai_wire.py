@@ -32,11 +32,13 @@ from ..models import CAPABILITIES, AvailableNumber, Money, OwnedNumber, Routing
 from ._shared import json_or_none
 
 __all__ = [
+    "DIALECTS",
     "VENDOR",
     "Available",
     "PhoneNumber",
     "available",
     "buy_body",
+    "dropped",
     "error_from",
     "items",
     "next_offset",
@@ -65,6 +67,14 @@ _KYC_TODO = {
     "KYC_DECLINED": _RESUBMIT,
 }
 _AUTH_CODES = frozenset({"UNAUTHORIZED", "INVALID_API_KEY", "KEY_EXPIRED", "IP_NOT_ALLOWED"})
+#: Dialects (``phonenumbers:krosaiDialect``) and the camelCase request spellings of the
+#: OpenAPI 1.3.0 reference and the Bridge API (the guide spells them snake_case).
+DIALECTS = ("guide", "openapi", "bridge")
+_CAMEL = {
+    "endpoint_id": "endpointId",
+    "allow_inbound": "allowInbound",
+    "allow_outbound": "allowOutbound",
+}
 #: Neutral routing field -> KrosAI field (DESIGN.md §3).
 _ROUTING_WIRE = (
     ("voice_target", "endpoint_id"),
@@ -143,27 +153,37 @@ def path(vendor_id: str) -> str:
 
 
 # -- requests -----------------------------------------------------------------------------
-def buy_body(inventory_id: str | None, routing: Routing) -> dict[str, Any]:
+def _spelled(field: str, dialect: str) -> str:
+    """A request field as ``dialect`` spells it (guide snake_case, OpenAPI/bridge camelCase)."""
+    return field if dialect == "guide" else _CAMEL.get(field, field)
+
+
+def buy_body(inventory_id: str | None, routing: Routing, dialect: str) -> dict[str, Any]:
     """``POST /phone-numbers``: the ``inventory_id`` plus every declared routing field."""
     body: dict[str, Any] = {"inventory_id": inventory_id}
     body.update(
-        (wire, getattr(routing, field))
+        (_spelled(wire, dialect), getattr(routing, field))
         for field, wire in _ROUTING_WIRE
         if getattr(routing, field) is not None
     )
     return body
 
 
-def patch_body(changed: Collection[str], new: Routing) -> dict[str, Any]:
+def patch_body(changed: Collection[str], new: Routing, dialect: str) -> dict[str, Any]:
     """``PATCH /phone-numbers/{id}``: the changed fields only.
 
     ``endpoint_id`` null detaches; an undeclared direction flag is left as it is.
     """
     return {
-        wire: getattr(new, field)
+        _spelled(wire, dialect): getattr(new, field)
         for field, wire in _ROUTING_WIRE
         if field in changed and (field == "voice_target" or getattr(new, field) is not None)
     }
+
+
+def dropped(sent: Routing, answer: Routing, fields: Collection[str]) -> list[str]:
+    """The routing ``fields`` that ``answer`` does not carry as ``sent`` them."""
+    return [f for f in fields if getattr(sent, f) != getattr(answer, f)]
 
 
 # -- mapping ------------------------------------------------------------------------------

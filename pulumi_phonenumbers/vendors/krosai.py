@@ -1,9 +1,21 @@
 """KrosAI: numbers from the KrosAI inventory, routed to a KrosAI endpoint (agent, SIP...).
 
-Wire reference: ``vendor-apis.md`` §4 (wire models in :mod:`._krosai_wire`). KrosAI
-publishes two inconsistent descriptions (a GitBook guide and an OpenAPI "Cockpit API"); this
-client speaks the **guide** dialect: ``x-api-key`` auth, ``GET /phone-numbers/available``,
-snake_case fields, and reads both ``number`` and ``e164`` back.
+Wire reference: ``vendor-apis.md`` §4 and §8 (wire models in :mod:`._krosai_wire`). KrosAI
+documents three inconsistent dialects; ``phonenumbers:krosaiDialect`` picks one
+(docs/wire-evidence.md says why ``guide`` is the default):
+
+* ``guide`` (default): ``x-api-key``, search ``GET /phone-numbers/available`` (with
+  ``area_code``), snake_case ``endpoint_id`` / ``allow_inbound`` / ``allow_outbound``;
+* ``openapi`` (the 1.3.0 reference): ``Authorization: Bearer``, search ``GET
+  /phone-numbers?action=available`` (area code filtered here), camelCase ``endpointId`` /
+  ``allowInbound`` / ``allowOutbound``;
+* ``bridge``: the ``openapi`` dialect under ``/api/v1`` with an ``organization_id`` query
+  parameter (``phonenumbers:krosaiOrganizationId``) on every call.
+
+Answers are read in either spelling (``number``/``e164``...). Because a server silently
+ignores a field spelled the other way, every routing change is read back: the answer to a
+purchase or a PATCH must carry the routing sent (a purchase answer that does not is checked
+once more with a GET), or the call fails naming ``phonenumbers:krosaiDialect``.
 
 Decisions:
 
@@ -14,21 +26,22 @@ Decisions:
   not used, so every purchase takes the one documented path and KrosAI prices it.
 * Errors branch on the JSON ``code``, never on the status (the guide says 400 for KYC and
   balance errors, a third-party client expects 403 and 402).
-* A 404 counts as KrosAI's "not owned" only with the ``NUMBER_NOT_OWNED`` code (any other
-  404 is a configuration error, raised by the HTTP layer), and even then the number is
-  gone only when the account listing confirms it.
+* A 404 counts as "not owned" only when it carries KrosAI's JSON error envelope; any other
+  404 means the base URL is wrong, and must not make ``refresh`` drop numbers from state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
+
+import httpx
 
 from .. import _answers as answers
 from .. import e164
-from .._http import HttpClient
+from .._http import HttpClient, Kind
 from ..config import Settings
-from ..errors import NotAvailable, NotFound, ValidationError, VendorError
+from ..errors import ConfigError, NotAvailable, NotFound, ValidationError, VendorError
 from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
 from . import _krosai_wire as wire
 from ._shared import json_or_none, listed_after_not_found, matches
@@ -37,6 +50,8 @@ from .base import Vendor, VendorInfo
 __all__ = ["KrosAIVendor"]
 
 _NAME = wire.VENDOR
+_DEFAULT_BASE = "https://api.krosai.com/v1"
+_BRIDGE_BASE = "https://api.krosai.com/api/v1"
 _SEARCH_PAGE = 50  # the API allows 1..100
 _LIST_PAGE = 100
 _MAX_PAGES = 50  # bound on pages fetched by one search / lookup (runaway paging guard)
@@ -65,16 +80,44 @@ class KrosAIVendor(Vendor):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         key = settings.require("krosaiApiKey", _NAME)
-        base = (settings.get("krosaiBaseUrl") or "https://api.krosai.com/v1").rstrip("/")
+        dialect = (settings.get("krosaiDialect") or "guide").strip().lower()
+        if dialect not in wire.DIALECTS:
+            raise ConfigError(
+                f"{_NAME}: phonenumbers:krosaiDialect must be one of "
+                f"{', '.join(wire.DIALECTS)}, got {dialect!r}"
+            )
+        self.dialect = dialect
+        base = (settings.get("krosaiBaseUrl") or _DEFAULT_BASE).rstrip("/")
+        if dialect == "bridge" and base == _DEFAULT_BASE:
+            base = _BRIDGE_BASE
+        self._org: dict[str, str] = {}
+        if dialect == "bridge":
+            org = settings.require("krosaiOrganizationId", _NAME)
+            self._org = {"organization_id": org}
+        auth = {"x-api-key": key} if dialect == "guide" else {"Authorization": f"Bearer {key}"}
         self.http = HttpClient(
             _NAME,
             base,
             error_mapper=wire.error_from,
             not_found=wire.not_found,
             timeout=settings.timeout,
-            headers={"x-api-key": key},
+            headers=auth,
             secrets=settings.secrets(),
         )
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        kind: Kind,
+        what: str,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        """One call, with the bridge dialect's ``organization_id`` on it."""
+        merged = {**(params or {}), **self._org} or None
+        return self.http.request(method, path, kind=kind, what=what, params=merged, json=json)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -109,17 +152,21 @@ class KrosAIVendor(Vendor):
             "type": number_type,
             "limit": _SEARCH_PAGE,
         }
-        if area_code:
-            params["area_code"] = area_code
+        guide = self.dialect == "guide"
+        if area_code and guide:
+            params["area_code"] = area_code  # a guide-only filter; elsewhere filtered below
         if offset:
             params["offset"] = offset
+        if not guide:
+            params["action"] = "available"
         what = f"search {country} {number_type} numbers"
-        response = self.http.request(
-            "GET", "/phone-numbers/available", kind="read", what=what, params=params
-        )
+        path = "/phone-numbers/available" if guide else "/phone-numbers"
+        response = self._request("GET", path, kind="read", what=what, params=params)
         body = answers.body(_NAME, response, what)
         raw = wire.items(body)
         found = [wire.available(a) for a in answers.each(_NAME, raw, wire.Available, what)]
+        if area_code and not guide:
+            found = [a for a in found if e164.area_code(a.number) == area_code]
         return found, wire.next_offset(body, offset, len(raw))
 
     def _lookup(self, candidate: AvailableNumber) -> AvailableNumber | None:
@@ -153,14 +200,31 @@ class KrosAIVendor(Vendor):
                     code="NUMBER_NOT_AVAILABLE",
                 )
             candidate = found
-        body = wire.buy_body(candidate.vendor_ref, routing)
+        body = wire.buy_body(candidate.vendor_ref, routing, self.dialect)
         what = f"buy {candidate.number}"
-        response = self.http.request(
-            "POST", "/phone-numbers", kind="purchase", what=what, json=body
-        )
+        response = self._request("POST", "/phone-numbers", kind="purchase", what=what, json=body)
         # An unreadable 2xx is UnparsableAnswer: ambiguous, the purchase code checks ownership.
-        bought = answers.parse(_NAME, response, wire.PhoneNumber, what)
-        return wire.owned(bought, candidate)
+        bought = wire.owned(answers.parse(_NAME, response, wire.PhoneNumber, what), candidate)
+        declared = [f for f in self.info.routing_fields if getattr(routing, f) is not None]
+        if wire.dropped(routing, bought.routing, declared):  # read back before believing it
+            again = self._get_by_id(bought.vendor_id, bought.number)
+            bought = again.replace(monthly_cost=bought.monthly_cost) if again else bought
+        self._check_routing(bought, routing, declared, "purchase")
+        return bought
+
+    def _check_routing(
+        self, owned: OwnedNumber, sent: Routing, fields: Collection[str], action: str
+    ) -> None:
+        """Fail (naming the dialect setting) when KrosAI did not keep routing fields sent."""
+        lost = wire.dropped(sent, owned.routing, fields)
+        if lost:
+            raise ValidationError(
+                f"{_NAME}: the {action} of {owned.number} did not apply routing."
+                f"{', routing.'.join(lost)} (sent in the {self.dialect!r} dialect, KrosAI "
+                "answered without it): the API likely speaks another dialect; set "
+                "phonenumbers:krosaiDialect (guide, openapi or bridge)",
+                vendor=_NAME,
+            )
 
     # -- get / list -----------------------------------------------------------------------
     def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
@@ -177,7 +241,7 @@ class KrosAIVendor(Vendor):
     def _get_by_id(self, vendor_id: str, number: str) -> OwnedNumber | None:
         what = f"get {number}"
         try:
-            response = self.http.request("GET", wire.path(vendor_id), kind="read", what=what)
+            response = self._request("GET", wire.path(vendor_id), kind="read", what=what)
         except NotFound as exc:
             return listed_after_not_found(self, number, exc, "krosaiBaseUrl")
         return wire.owned(answers.parse(_NAME, response, wire.PhoneNumber, what))
@@ -187,7 +251,7 @@ class KrosAIVendor(Vendor):
         offset = 0
         while True:
             what = "list owned numbers"
-            response = self.http.request(
+            response = self._request(
                 "GET",
                 "/phone-numbers",
                 kind="read",
@@ -218,22 +282,27 @@ class KrosAIVendor(Vendor):
                 "routes by endpoint_id, allow_inbound and allow_outbound",
                 vendor=_NAME,
             )
-        body = wire.patch_body(changed, new)
+        body = wire.patch_body(changed, new, self.dialect)
         if not body:
             return owned.replace(routing=new)
         vendor_id = owned.vendor_id or self._vendor_id(owned.number)
         what = f"update routing of {owned.number}"
-        response = self.http.request(
-            "PATCH",
-            wire.path(vendor_id),
-            kind="write",
-            what=what,
-            json=body,
-        )
+        response = self._request("PATCH", wire.path(vendor_id), kind="write", what=what, json=body)
         raw = json_or_none(response)
-        if not isinstance(raw, dict) or "id" not in raw:  # the PATCH answer body is optional
-            return owned.replace(routing=new)
-        return wire.owned(answers.parse(_NAME, response, wire.PhoneNumber, what), owned)
+        if isinstance(raw, dict) and "id" in raw:
+            updated = wire.owned(answers.parse(_NAME, response, wire.PhoneNumber, what), owned)
+        else:  # the PATCH answer body is optional: read the number back
+            got = self._get_by_id(vendor_id, owned.number)
+            if got is None:
+                raise NotFound(
+                    f"{_NAME}: {owned.number} is no longer owned by this account",
+                    vendor=_NAME,
+                    status=404,
+                )
+            updated = got
+        sent = [f for f in changed if f == "voice_target" or getattr(new, f) is not None]
+        self._check_routing(updated, new, sent, "routing update")
+        return updated
 
     def release(self, number: str, vendor_id: str) -> None:
         """``DELETE /phone-numbers/{id}``; ``NUMBER_NOT_OWNED`` is success once the listing
@@ -242,12 +311,7 @@ class KrosAIVendor(Vendor):
         if not vendor_id:
             return
         try:
-            self.http.request(
-                "DELETE",
-                wire.path(vendor_id),
-                kind="release",
-                what=f"release {number}",
-            )
+            self._request("DELETE", wire.path(vendor_id), kind="release", what=f"release {number}")
         except NotFound as exc:
             if listed_after_not_found(self, number, exc, "krosaiBaseUrl") is not None:
                 raise VendorError(
