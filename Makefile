@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench lint typecheck schema clean
+.PHONY: test demo bench lint typecheck schema clean pulumi-cli
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ test: $(STAMP)
 	$(PY) -m ruff format --check pulumi_phonenumbers tests scripts bench examples
 	$(PY) -m mypy pulumi_phonenumbers
 	$(PY) -m pytest -q
+
+# The real Pulumi CLI (pinned) built from the Go module proxy into .tools/bin; reused when
+# already built for that version. See scripts/build_pulumi_cli.sh.
+pulumi-cli:
+	bash scripts/build_pulumi_cli.sh
 
 demo: $(STAMP)
 	$(PY) scripts/demo.py

@@ -2,8 +2,9 @@
 
 up -> show the numbers -> edit routing -> up (an update, no replacement) -> destroy, on the
 embedded sandbox vendor (a scratch sandbox file, never the user's default one). It uses the
-real `pulumi` CLI with a local file backend when one is on PATH, otherwise the local test
-engine (pulumi_phonenumbers.testing), and says which. Every claim it prints is checked
+real `pulumi` CLI with a local file backend when one is built (`make pulumi-cli`:
+.tools/bin/pulumi) or on PATH, otherwise the local test engine (pulumi_phonenumbers.testing),
+and says which. Every claim it prints is checked
 against the sandbox's own ledger. No account, no network. Exits non-zero on any failure.
 """
 
@@ -41,8 +42,8 @@ class LocalStack:
             QUICKSTART, config=config, state=workdir / "state.json", stack="demo"
         )
         self.description = (
-            "the local test engine (pulumi_phonenumbers.testing), because the "
-            "pulumi CLI is not on PATH"
+            "the local test engine (pulumi_phonenumbers.testing), because no pulumi "
+            "CLI was found (run `make pulumi-cli`, or put pulumi on PATH)"
         )
 
     def up(self) -> dict[str, Any]:
@@ -61,7 +62,10 @@ class CliStack:
     def __init__(self, workdir: Path, config: dict[str, str], binary: str) -> None:
         self.cli = PulumiCLI(QUICKSTART, workdir, stack="demo", binary=binary)
         self.cli.init(config)
-        self.description = f"the pulumi CLI ({binary}) with a local file backend in {workdir}"
+        self.description = (
+            f"the real pulumi CLI ({binary}) with a local file backend in {workdir}; "
+            f"the program runs in {self.cli.program_host}"
+        )
 
     def up(self) -> dict[str, Any]:
         return self.cli.up()
@@ -147,12 +151,13 @@ def main(argv: list[str] | None = None) -> int:
         "--engine",
         choices=("auto", "cli", "local"),
         default="auto",
-        help="auto: the pulumi CLI when on PATH, else the local test engine",
+        help="auto: the pulumi CLI (.tools/bin/pulumi or on PATH) when there is one, else "
+        "the local test engine",
     )
     args = parser.parse_args(argv)
     binary = pulumi_binary()
     if args.engine == "cli" and binary is None:
-        print("demo: --engine cli, but the pulumi CLI is not on PATH", file=sys.stderr)
+        print("demo: --engine cli, but no pulumi CLI: run `make pulumi-cli`", file=sys.stderr)
         return 2
     use_cli = binary is not None and args.engine != "local"
     with tempfile.TemporaryDirectory(prefix="phonenumbers-demo-") as tmp:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Iterator
 
 import pytest
 
+from pulumi_phonenumbers.testing._cli import pulumi_binary
 from pulumi_phonenumbers.testing.backends import Backend, emulated_vendors
 
 #: Every vendor the contract and provider suites run against.
@@ -33,3 +35,13 @@ def serialized_provider() -> str:
     text = serialize_provider(PhoneNumberProvider())
     assert len(base64.b64decode(text)) < 200  # pickled by reference
     return str(text)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """``cli`` tests need the real CLI: skipped without one, failed when CI requires it."""
+    if item.get_closest_marker("cli") is None or pulumi_binary() is not None:
+        return
+    reason = "no pulumi CLI (.tools/bin/pulumi or on PATH): run `make pulumi-cli`"
+    if os.environ.get("PHONENUMBERS_REQUIRE_CLI") == "1":
+        pytest.fail(f"PHONENUMBERS_REQUIRE_CLI=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
