@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench lint typecheck schema clean pulumi-cli
+.PHONY: test test-fast test-bench demo bench lint typecheck schema clean pulumi-cli
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,15 @@ test: $(STAMP)
 	$(PY) -m ruff check pulumi_phonenumbers tests scripts bench examples
 	$(PY) -m ruff format --check pulumi_phonenumbers tests scripts bench examples
 	$(PY) -m mypy pulumi_phonenumbers
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not bench"
+
+# The quick tiers (unit, contract): about a minute. Tiers: tests/conftest.py MODULE_TIERS.
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "unit or contract"
+
+# Timing comparisons, noisy on a loaded machine: not part of `make test`.
+test-bench: $(STAMP)
+	$(PY) -m pytest -q -m bench
 
 # The real Pulumi CLI (pinned) built from the Go module proxy into .tools/bin; reused when
 # already built for that version. See scripts/build_pulumi_cli.sh.

@@ -14,6 +14,53 @@ from pulumi_phonenumbers.testing.backends import Backend, emulated_vendors
 #: Every vendor the contract and provider suites run against.
 VENDORS: list[str] = ["sandbox", *emulated_vendors()]
 
+#: Test tiers, the layers of DESIGN.md section 5 (registered in pyproject.toml):
+#: ``pytest -m unit`` runs in seconds; ``make test-fast`` runs unit and contract.
+TIERS = ("unit", "contract", "grpc", "program", "cli", "bench")
+#: Each module's tier: the heaviest layer it uses. A module (or a test) may declare its own
+#: with ``pytestmark`` / a mark; a module missing here counts as ``program``.
+MODULE_TIERS: dict[str, str] = {
+    "test_e164_inputs": "unit",
+    "test_http": "unit",
+    "test_resource_shape": "unit",
+    "test_sandbox": "unit",
+    "test_schema": "unit",
+    "test_packaging": "unit",
+    "test_contract": "contract",
+    "test_faults": "contract",
+    "test_fuzz_emulators": "contract",
+    "test_sinch": "contract",
+    "test_adversarial": "grpc",
+    "test_bolna": "grpc",
+    "test_error_messages": "grpc",
+    "test_fault_matrix": "grpc",
+    "test_fuzz_check": "grpc",
+    "test_krosai": "grpc",
+    "test_plivo": "grpc",
+    "test_preview_inventory": "grpc",
+    "test_provider_grpc": "grpc",
+    "test_races": "grpc",
+    "test_secrets": "grpc",
+    "test_sondos": "grpc",
+    "test_audit": "program",
+    "test_audit_leaks": "program",
+    "test_bench_smoke": "program",
+    "test_engine": "program",
+    "test_examples": "program",
+    "test_fleet": "program",
+    "test_lookup": "program",
+    "test_readme": "program",
+    "test_cli_quickstart": "cli",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give every test exactly one tier: its own mark, else its module's."""
+    for item in items:
+        if not any(item.get_closest_marker(tier) for tier in TIERS):
+            tier = MODULE_TIERS.get(item.path.stem, "program")
+            item.add_marker(getattr(pytest.mark, tier))
+
 
 @pytest.fixture(params=VENDORS)
 def backend(

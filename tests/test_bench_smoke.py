@@ -1,42 +1,53 @@
 """A quick run of every benchmark code path with tiny N, so that ``make bench`` cannot rot.
 
-No timing is asserted here: the targets live in the benchmark's own output. What is
-asserted is that each section runs, counts what it claims to count and cleans up after
-itself.
+The benchmark runs as ``make bench`` runs it (``python bench/run.py``, a subprocess), so
+``bench/`` is never imported by the tests. No timing is asserted here except in the one
+test marked ``bench`` (deselected by ``make test``; ``make test-bench`` runs it): the
+targets live in the benchmark's own output. What is asserted is that each section runs,
+counts what it claims to count and cleans up after itself.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is not installed
-
-from bench import report
-from bench import run as bench_run
-from bench.counting import shape
-from bench.startup import _self_times
 from pulumi_phonenumbers.testing.backends import emulated_vendors
 
+ROOT = Path(__file__).resolve().parent.parent
 _EMULATED = emulated_vendors()
 VENDOR = "plivo" if "plivo" in _EMULATED else (_EMULATED[0] if _EMULATED else None)
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    """The results file and the printed report of ``bench/run.py --quick``."""
     out = tmp_path_factory.mktemp("bench") / "results.json"
     argv = ["--quick", "--fleet-n", "12", "--json", str(out)]
     if VENDOR is None:
         argv += ["--sections", "startup,fleet"]
     else:
         argv += ["--vendors", VENDOR]
-    produced = bench_run.run(argv)
-    assert json.loads(out.read_text())["vendors"] == produced["vendors"]
-    return produced
+    done = subprocess.run(
+        [sys.executable, "bench/run.py", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(out.read_text()), done.stdout
+
+
+@pytest.fixture(scope="module")
+def results(bench_run: tuple[dict[str, Any], str]) -> dict[str, Any]:
+    return bench_run[0]
 
 
 def test_no_section_crashed(results: dict[str, Any]) -> None:
@@ -68,10 +79,17 @@ def test_latency_batch_runs_and_cleans_up(results: dict[str, Any]) -> None:
     assert run["create"]["floor_seconds"] > 0 and run["delete"]["floor_seconds"] > 0
 
 
-def test_startup_compares_against_the_trivial_provider(results: dict[str, Any]) -> None:
+def test_startup_measures_both_providers(results: dict[str, Any]) -> None:
     startup = results["startup"]
     assert startup["ours_seconds"] > 0 and startup["trivial_seconds"] > 0
-    assert startup["imports"]["ours_ms"] > startup["imports"]["trivial_ms"] > 0
+    assert startup["imports"]["ours_ms"] > 0 and startup["imports"]["trivial_ms"] > 0
+
+
+@pytest.mark.bench
+def test_our_imports_cost_more_than_the_trivial_providers(results: dict[str, Any]) -> None:
+    """A timing comparison: true on a quiet machine, noise on a loaded one."""
+    imports = results["startup"]["imports"]
+    assert imports["ours_ms"] > imports["trivial_ms"]
 
 
 def test_fleet_buys_and_releases_everything(results: dict[str, Any]) -> None:
@@ -93,29 +111,41 @@ def test_plivo_sdk_side_by_side(results: dict[str, Any]) -> None:
         assert set(row["wall_ms"]) == {"bare httpx", "ours", "plivo SDK"}
 
 
-def test_report_renders_every_section(results: dict[str, Any]) -> None:
-    text = report.render(results)
+def test_report_renders_every_section(bench_run: tuple[dict[str, Any], str]) -> None:
+    text = bench_run[1]
     for heading in ("3. Provider start-up", "4. Sandbox fleet"):
         assert heading in text
     if VENDOR is not None:
         assert "1. API calls per operation" in text and "2. 8 creates" in text
-    passed, total = report.verdicts(results)
-    assert f"floors: {passed}/{total} PASS" in text and total > 0
+    assert "floors: " in text and " PASS" in text
 
 
-def test_request_shapes_group_numbers_and_ids() -> None:
+# The bench package's own helpers, imported the way bench/run.py finds them: from the
+# repository root, in a child process.
+HELPERS = textwrap.dedent(
+    """
+    from bench.counting import shape
+    from bench.startup import _self_times
+
     assert shape("POST", "/v1/Account/MA0123456789ABCDEFGH/PhoneNumber/14155550100/") == (
         "POST /v1/Account/{id}/PhoneNumber/{n}/"
     )
     assert shape("DELETE", "/api/user/phone-numbers/17") == "DELETE /api/user/phone-numbers/{id}"
     assert shape("GET", "/phone-numbers/search") == "GET /phone-numbers/search"
-
-
-def test_importtime_lines_parse() -> None:
     lines = [
-        "import time: self [us] | cumulative | imported package\n",
-        "import time:       120 |        120 |   pydantic.types\n",
-        "import time:      2000 |       2120 | pulumi_phonenumbers.models\n",
-        "something else\n",
+        "import time: self [us] | cumulative | imported package\\n",
+        "import time:       120 |        120 |   pydantic.types\\n",
+        "import time:      2000 |       2120 | pulumi_phonenumbers.models\\n",
+        "something else\\n",
     ]
     assert _self_times(lines) == {"pydantic.types": 120, "pulumi_phonenumbers.models": 2000}
+    print("helpers ok")
+    """
+)
+
+
+def test_request_shapes_and_importtime_lines() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", HELPERS], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "helpers ok", done.stderr[-3000:]

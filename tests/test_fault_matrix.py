@@ -292,11 +292,13 @@ class VendorMatrix:
         return problems
 
 
-def _run_vendor(vendor: str, directory: Path, serialized: str) -> tuple[list[Outcome], str]:
+def _run_vendor(
+    vendor: str, directory: Path, serialized: str, cases: list[tuple[str, str]]
+) -> tuple[list[Outcome], str]:
     matrix = VendorMatrix(vendor, directory, serialized)
     try:
         matrix.discover()
-        outcomes = [matrix.run(op, fault) for op in ops_of(vendor) for fault in FAULTS]
+        outcomes = [matrix.run(op, fault) for op, fault in cases]
         stderr = matrix.provider.stderr
         leaks = [s for s in matrix.secrets if s in stderr]
         return outcomes, f"credential in provider stderr: {len(leaks)}" if leaks else ""
@@ -304,16 +306,41 @@ def _run_vendor(vendor: str, directory: Path, serialized: str) -> tuple[list[Out
         matrix.close()
 
 
+def _selected_cases(session: pytest.Session) -> dict[str, list[tuple[str, str]]]:
+    """The (op, fault) cases of each vendor that the selected tests of this module read.
+
+    Only those run, so ``pytest 'tests/test_fault_matrix.py::test_fault_case[plivo-read-503]'``
+    starts one emulator and runs one case, not the whole matrix.
+    """
+    wanted: dict[str, list[tuple[str, str]]] = {}
+    for item in session.items:
+        params = getattr(item, "callspec", None)
+        if item.path.name != Path(__file__).name or params is None:
+            continue
+        p = params.params
+        case = (p.get("op", "create"), p.get("fault", "lost response"))
+        cases = wanted.setdefault(p["vendor"], [])
+        if case not in cases:
+            cases.append(case)
+    for vendor, cases in wanted.items():  # the matrix's own order, whatever pytest's
+        order = [(op, fault) for op in ops_of(vendor) for fault in FAULTS]
+        cases.sort(key=order.index)
+    return wanted
+
+
 @pytest.fixture(scope="module")
 def matrix(
-    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[tuple[str, str, str], Outcome]]:
     serialized = str(serialize_provider(PhoneNumberProvider()))
     results: dict[tuple[str, str, str], Outcome] = {}
-    with ThreadPoolExecutor(max(1, len(VENDORS))) as pool:
+    wanted = _selected_cases(request.session)
+    with ThreadPoolExecutor(max(1, len(wanted))) as pool:
         futures = {
-            v: pool.submit(_run_vendor, v, tmp_path_factory.mktemp(f"matrix-{v}"), serialized)
-            for v in VENDORS
+            v: pool.submit(
+                _run_vendor, v, tmp_path_factory.mktemp(f"matrix-{v}"), serialized, cases
+            )
+            for v, cases in wanted.items()
         }
         for vendor, future in futures.items():
             outcomes, stderr_problem = future.result()
