@@ -53,7 +53,8 @@ def _parser() -> SafeParser:
         "audit",
         help="find numbers the account owns that the stack does not hold",
         description="List the numbers a vendor account owns and mark those the Pulumi state "
-        "does not hold; release them or print adopt=True program lines.",
+        "does not hold; release them, or print adopt=True program lines or pulumi import "
+        "commands.",
     )
     cmd.add_argument("--vendor", required=True, choices=sorted(REGISTRY))
     cmd.add_argument(

@@ -121,7 +121,7 @@ def _pending_lines(report: AuditReport, state: StackState) -> list[str]:
     several = len(state.paths) > 1
     for pending in report.pending:
         where = f" in {pending.source}" if several else ""
-        if pending.pending_create:
+        if pending.pending_create and not pending.number:
             lines.append(
                 f"  pending creating: {pending.name}{where} - the create was interrupted; "
                 "a number it bought shows above as NOT IN STATE"

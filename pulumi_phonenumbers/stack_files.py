@@ -10,8 +10,9 @@ release what it thinks no stack holds, so it never reads a file partly or guesse
   ``--show-secrets`` and no id, a malformed entry) is recorded in
   :attr:`StackState.unreadable`: the view is partial and nothing may be released on it;
 * pending operations (a ``pulumi up`` killed mid-way) are kept with their type: one that
-  names a number (``updating``, ``deleting``, ``importing``...) holds it like a resource;
-  an interrupted ``creating`` names none and is reported.
+  names a number (``updating``, ``deleting``, ``importing``..., or a ``creating`` whose
+  inputs declare the number) holds it like a resource; an interrupted ``creating`` of a
+  number to be searched names none and is reported.
 
 Plain Python: no Pulumi import.
 """
@@ -124,8 +125,9 @@ class StackState:
         return [h for h in self.numbers if h.operation and h.serves(vendor)]
 
     def pending_creates(self, vendor: str) -> list[HeldNumber]:
-        """Interrupted creates that may concern ``vendor`` (they name no number)."""
-        return [h for h in self.pending(vendor) if h.pending_create]
+        """Interrupted creates that may concern ``vendor`` and name no number (the number
+        they may have bought is unknown)."""
+        return [h for h in self.pending(vendor) if h.pending_create and not h.number]
 
     @classmethod
     def union(cls, states: Iterable[StackState]) -> StackState:
@@ -183,6 +185,11 @@ def _held(resource: Mapping[str, Any], source: str, operation: str) -> HeldNumbe
         return urn or "(a PhoneNumber without urn)"
     # outputs.number, else the id (the same number, and never secret)
     number = _text(outputs.get("number")) or _text(resource.get("id"))
+    if operation == "creating" and not number and inputs.get("number") is not None:
+        # an interrupted create of a declared number: that number is the stack's
+        number = _text(inputs.get("number"))
+        if not re.search(r"\d", number):
+            return urn or "(a PhoneNumber without urn)"
     if operation != "creating" and not re.search(r"\d", number):
         return urn or "(a PhoneNumber without urn)"
     return HeldNumber(

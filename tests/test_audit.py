@@ -469,7 +469,7 @@ def test_pending_operations_are_reported_and_named_numbers_count_as_held(
     """The export a `pulumi up` killed mid-way leaves: an interrupted create (no number), an
     interrupted update of a number the resources list also holds, and one of a number
     they no longer list (counts as held: nothing of a pending operation is released)."""
-    numbers = buy(sandbox.client(), 4)
+    numbers = buy(sandbox.client(), 5)
     provider = "urn:pulumi:dev::shop::pulumi:providers:pulumi-python::default::4b1b"
     stack = {"urn": "urn:pulumi:dev::shop::pulumi:pulumi:Stack::shop-dev", "custom": False}
     export_file = {
@@ -494,6 +494,15 @@ def test_pending_operations_are_reported_and_named_numbers_count_as_held(
                     },
                     "type": "creating",
                 },
+                {
+                    "resource": {
+                        "urn": URN.format("exact"),
+                        "custom": True,
+                        "type": PHONE_NUMBER_TYPE,
+                        "inputs": {"vendor": "sandbox", "number": numbers[4]},
+                    },
+                    "type": "creating",
+                },
                 {"resource": _resource("sms", numbers[1]), "type": "updating"},
                 {"resource": _resource("old", numbers[2]), "type": "deleting"},
             ],
@@ -508,18 +517,21 @@ def test_pending_operations_are_reported_and_named_numbers_count_as_held(
     assert "NOT IN STATE" in lines[numbers[3]]
     assert "managed by old (pending deleting)" in lines[numbers[2]]
     assert "pending creating: web - the create was interrupted" in out
+    assert "managed by exact (pending creating)" in lines[numbers[4]]
+    assert f"pending creating: exact ({numbers[4]}) - interrupted" in out
     assert f"pending deleting: old ({numbers[2]}) - interrupted; its number counts as held" in out
 
     report = json.loads(run(*args, "--json")[1])
     assert report["unmanaged"] == [numbers[3]]
-    assert report["pending_creates"] == [URN.format("web")]
+    assert report["pending_creates"] == [URN.format("web"), URN.format("exact")]
     assert [(p["type"], p["number"]) for p in report["pending_operations"]] == [
         ("creating", None),
+        ("creating", numbers[4]),
         ("updating", numbers[1]),
         ("deleting", numbers[2]),
     ]
     code, out, _ = run(*args, "--release", "--yes")
-    assert code == 0 and sandbox.owned_numbers() == set(numbers[:3])
+    assert code == 0 and sandbox.owned_numbers() == {*numbers[:3], numbers[4]}
 
 
 # -- what the report prints (issue 12.11) and import commands (issue 15.2) ------------------
