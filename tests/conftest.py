@@ -50,7 +50,9 @@ MODULE_TIERS: dict[str, str] = {
     "test_fleet": "program",
     "test_lookup": "program",
     "test_readme": "program",
+    "test_pulumi_cli_build": "program",
     "test_cli_quickstart": "cli",
+    "test_cli_demo": "cli",
 }
 
 
