@@ -42,6 +42,7 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 INPUT_KEYS: tuple[str, ...] = (
     "adopt",
     "area_code",
+    "budget_monthly_cost",
     "capabilities",
     "contains",
     "country",
@@ -138,6 +139,7 @@ class _Validation:
         self.digits("contains", 15)
         self.capabilities()
         self.max_monthly_cost()
+        self.max_monthly_cost("budget_monthly_cost")
         self.flags()
         self.routing()
         self.vendor_options()
@@ -261,10 +263,10 @@ class _Validation:
         # Unknown elements (preview) stay, after the known ones, for the real check at `up`.
         self.out["capabilities"] = [*norm, *unknown]
 
-    def max_monthly_cost(self) -> None:
-        cost = self.news.get("max_monthly_cost")
+    def max_monthly_cost(self, key: str = "max_monthly_cost") -> None:
+        cost = self.news.get(key)
         if cost is None or is_unknown(cost):
-            self.out["max_monthly_cost"] = cost
+            self.out[key] = cost
             return
         try:
             if isinstance(cost, bool) or (isinstance(cost, str) and not cost.isascii()):
@@ -273,15 +275,12 @@ class _Validation:
             if not math.isfinite(amount):
                 raise ValueError
         except (TypeError, ValueError, InvalidOperation):
-            self.fail("max_monthly_cost", f"must be a number (digits 0-9), got {cost!r}")
-            self.out["max_monthly_cost"] = None
+            self.fail(key, f"must be a number (digits 0-9), got {cost!r}")
+            self.out[key] = None
             return
         if amount <= 0 or amount > MAX_MONTHLY_COST_LIMIT:
-            self.fail(
-                "max_monthly_cost",
-                f"must be > 0 and <= {MAX_MONTHLY_COST_LIMIT:g}, got {cost!r}",
-            )
-        self.out["max_monthly_cost"] = amount
+            self.fail(key, f"must be > 0 and <= {MAX_MONTHLY_COST_LIMIT:g}, got {cost!r}")
+        self.out[key] = amount
 
     def flags(self) -> None:
         """``adopt`` and ``release_on_delete`` (adopted numbers are kept by default)."""
@@ -396,7 +395,11 @@ def query_of(props: Mapping[str, Any]) -> NumberQuery:
         value = props.get(key)
         return None if is_unknown(value) else value
 
-    cost = get("max_monthly_cost")
+    # ``budget_monthly_cost`` (a fleet's share of its budget) caps what a create may buy,
+    # but is no criterion: diff never replaces a held number because of it.
+    costs = [get(k) for k in ("max_monthly_cost", "budget_monthly_cost")]
+    known = [c for c in costs if c is not None]
+    cost = min(known) if known else None
     caps = get("capabilities") or ()
     return NumberQuery(
         country=get("country") or "US",

@@ -46,6 +46,7 @@ class PhoneNumberArgs:
     contains: pulumi.Input[str] | None = None
     capabilities: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
     max_monthly_cost: pulumi.Input[float] | None = None
+    budget_monthly_cost: pulumi.Input[float] | None = None
     number: pulumi.Input[str] | None = None
     adopt: pulumi.Input[bool] | None = None
     release_on_delete: pulumi.Input[bool] | None = None
@@ -79,6 +80,7 @@ class PhoneNumber(Resource, module="phonenumbers", name="PhoneNumber"):
     contains: pulumi.Output[str | None]
     capabilities: pulumi.Output[list[str]]
     max_monthly_cost: pulumi.Output[float | None]
+    budget_monthly_cost: pulumi.Output[float | None]
     number: pulumi.Output[str]
     adopt: pulumi.Output[bool]
     release_on_delete: pulumi.Output[bool]

@@ -48,6 +48,11 @@ _INPUT_DOCS: dict[str, tuple[dict[str, Any], str]] = {
         "Required capabilities (a hint).",
     ),
     "max_monthly_cost": ({"type": "number"}, "Maximum monthly price in the vendor's currency."),
+    "budget_monthly_cost": (
+        {"type": "number"},
+        "Purchase-time ceiling on the monthly price (a fleet's share of "
+        "max_total_monthly_cost); not a criterion: a change never replaces a held number.",
+    ),
     "number": ({"type": "string"}, "Buy (or adopt) exactly this E.164 number; a change replaces."),
     "adopt": ({"type": "boolean"}, "Take over a number the account already owns (no purchase)."),
     "release_on_delete": (
@@ -86,7 +91,13 @@ _FLEET_INPUTS: dict[str, tuple[dict[str, Any], str]] = {
         {"type": "array", "items": {"type": "string"}},
         "Named numbers (removing a key releases exactly that number).",
     ),
-    **{k: v for k, v in _INPUT_DOCS.items() if k not in ("number", "adopt")},
+    "max_total_monthly_cost": (
+        {"type": "number"},
+        "Cap on the fleet's summed monthly price: refused at preview when size x "
+        "max_monthly_cost (or x the cheapest match, with previewInventory) exceeds it; each "
+        "member buys at most max_total_monthly_cost / size a month.",
+    ),
+    **{k: v for k, v in _INPUT_DOCS.items() if k not in ("number", "adopt", "budget_monthly_cost")},
 }
 _FLEET_OUTPUTS: dict[str, tuple[dict[str, Any], str]] = {
     "numbers": (

@@ -8,7 +8,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from pulumi_phonenumbers import PhoneNumberFleet, RoutingArgs
+from pulumi_phonenumbers import PhoneNumberFleet, RoutingArgs, get_available_numbers
 from pulumi_phonenumbers.fleet import FLEET_TYPE, fleet_keys
 from pulumi_phonenumbers.testing import EngineError, LocalEngine
 from pulumi_phonenumbers.testing.backends import Backend
@@ -141,3 +141,82 @@ def test_invalid_fleet_fails_the_program_and_buys_nothing(sandbox: Backend, tmp_
     with pytest.raises(EngineError, match="appears twice"):
         engine.up()
     assert sandbox.ledger() == []
+
+
+def _budget_program() -> None:
+    config = pulumi.Config()
+    pool = PhoneNumberFleet(
+        "pool",
+        size=config.require_int("size"),
+        area_code="415",
+        max_monthly_cost=config.get_float("maxEach"),
+        max_total_monthly_cost=config.require_float("budget"),
+    )
+    pulumi.export("numbers", pool.numbers)
+    pulumi.export("monthly_cost", pool.monthly_cost)
+
+
+def _budget_engine(backend: Backend, tmp_path: Path, **config: object) -> LocalEngine:
+    return LocalEngine(
+        _budget_program, config={**backend.config, **config}, state=tmp_path / "state.json"
+    )
+
+
+def _bought(backend: Backend) -> list[str]:
+    return [e["number"] for e in backend.ledger() if e["op"] == "buy"]
+
+
+def test_budget_refused_at_preview_by_max_monthly_cost(sandbox: Backend, tmp_path: Path) -> None:
+    engine = _budget_engine(sandbox, tmp_path, size=4, maxEach=5, budget=10)
+    with pytest.raises(EngineError, match=r"max_total_monthly_cost.*4 numbers x max_monthly_cost"):
+        engine.preview()
+    assert _bought(sandbox) == []
+
+
+def test_budget_refused_at_preview_by_cheapest_with_preview_inventory(
+    sandbox: Backend, tmp_path: Path
+) -> None:
+    engine = _budget_engine(
+        sandbox, tmp_path, size=3, budget=0.5, **{"phonenumbers:previewInventory": "true"}
+    )
+    with pytest.raises(EngineError, match="x the cheapest matching number"):
+        engine.preview()
+    # Without previewInventory the preview cannot know the price: up refuses before buying.
+    engine.config.pop("phonenumbers:previewInventory")
+    assert engine.preview().ok
+    with pytest.raises(EngineError, match="415"):
+        engine.up()
+    assert _bought(sandbox) == []
+
+
+def test_budget_caps_each_member_and_the_sum(sandbox: Backend, tmp_path: Path) -> None:
+    page = get_available_numbers(area_code="415", limit=20, config=sandbox.config)
+    prices = sorted(r.monthly_cost for r in page)
+    budget = round(prices[0] * 3 + 0.001, 4)  # room for three of the cheapest only
+    engine = _budget_engine(sandbox, tmp_path, size=3, budget=budget)
+    result = engine.up()
+    assert result.ok
+    assert result.outputs["monthly_cost"] <= budget
+    members = [
+        r for r in engine.resources() if r.urn.endswith(("::pool-0", "::pool-1", "::pool-2"))
+    ]
+    assert len(members) == 3
+    for member in members:
+        assert member.outputs["budget_monthly_cost"] == pytest.approx(budget / 3)
+        assert member.outputs["monthly_cost"] <= budget / 3
+    # Lowering the budget below what is held replaces nothing (the share is no criterion).
+    engine.config["budget"] = budget / 2
+    again = engine.up()
+    assert again.counts.get("replace", 0) == 0 and again.counts.get("delete", 0) == 0
+    assert len(_bought(sandbox)) == 3
+
+
+def test_fleet_budget_rejects_nonsense() -> None:
+    from pulumi_phonenumbers import InvalidCriteria
+    from pulumi_phonenumbers.fleet import fleet_budget
+
+    for bad in (0, -1, True, "10"):
+        with pytest.raises(InvalidCriteria, match="max_total_monthly_cost"):
+            fleet_budget(2, bad, None)  # type: ignore[arg-type]
+    assert fleet_budget(4, 10.0, 2.5) == 2.5
+    assert fleet_budget(4, None, 100) is None

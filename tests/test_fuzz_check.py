@@ -83,6 +83,9 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "max_monthly_cost": st.floats()
     | st.integers(-5, 10**9)
     | st.sampled_from(["1.5", "nan", "inf", "-1", "abc", True, 0, 1e308]),
+    "budget_monthly_cost": st.floats()
+    | st.integers(-5, 10**9)
+    | st.sampled_from(["2.5", "nan", "-1", "abc", False, 0, 1e308]),
     "adopt": st.booleans() | st.sampled_from(["true", 1, inputs.UNKNOWN]),
     "release_on_delete": st.booleans() | st.sampled_from(["no", 0, inputs.UNKNOWN]),
     "routing": st.dictionaries(
@@ -410,7 +413,7 @@ def _restates(prop: str, reason: str) -> bool:
     """True when ``reason`` names its own property: the engine already prints it before."""
     text = reason.strip().lower()
     segments = [s for s in prop.lower().split(".") if s]
-    if any(text.startswith(s) for s in segments):
+    if any(re.match(rf"{re.escape(s)}(?!\w)", text) for s in segments):
         return True
     names = [prop.lower()] if ("." in prop or "_" in prop) else []
     names += [s for s in segments[1:] if "_" in s]
