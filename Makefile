@@ -7,9 +7,10 @@ STAMP := $(VENV)/.installed
 .PHONY: test test-fast test-bench demo bench lint typecheck schema clean pulumi-cli
 
 $(STAMP): pyproject.toml
+	@echo "Setting up $(VENV) with the dev extra (the first time takes about a minute)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -e '.[dev]'
 	touch $(STAMP)
 
 test: $(STAMP)

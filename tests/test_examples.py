@@ -264,7 +264,7 @@ def test_every_example_is_a_complete_project() -> None:
     for name in names:
         project = yaml.safe_load((EXAMPLES / name / "Pulumi.yaml").read_text())
         assert project["name"] == name and project["runtime"] == "python"
-        assert (EXAMPLES / name / "requirements.txt").read_text().split() == ["pulumi-phonenumbers"]
+        assert (EXAMPLES / name / "requirements.txt").is_file()  # test_packaging installs it
         assert (EXAMPLES / name / "README.md").read_text().startswith(f"# {name}")
         compile((EXAMPLES / name / "__main__.py").read_text(), name, "exec")
     assert {c.example for c in CASES} == set(names)

@@ -7,6 +7,7 @@ tools, or ``werkzeug``.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -154,3 +155,73 @@ def test_fresh_venv_pip_install_pulls_no_server_library(tmp_path: Path) -> None:
     assert runtime.returncode == 0, runtime.stderr[-3000:]
     emulators = _run(python, "-c", "import pulumi_phonenumbers.emulators", cwd=tmp_path)
     assert "pip install 'pulumi-phonenumbers[emulators]'" in emulators.stderr
+
+
+def _requirements(example: str) -> list[str]:
+    text = (ROOT / "examples" / example / "requirements.txt").read_text()
+    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+
+
+def _dry_run(requirements: Path, cwd: Path, report: Path) -> list[tuple[str, str]]:
+    """What ``pip install -r`` would install, run from ``cwd`` as pulumi runs it."""
+    done = _run(
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--no-deps",
+        "-q",
+        "--report",
+        str(report),
+        "-r",
+        str(requirements),
+        cwd=cwd,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    data = json.loads(report.read_text())
+    return [(i["metadata"]["name"], i["download_info"]["url"]) for i in data["install"]]
+
+
+@pytest.mark.program
+def test_example_requirements_install_this_checkout(tmp_path: Path) -> None:
+    examples = sorted(p.name for p in (ROOT / "examples").iterdir() if p.is_dir())
+    plain = [e for e in examples if e != "gitops"]
+    assert plain and all(_requirements(e) == ["../.."] for e in plain)
+    folder = ROOT / "examples" / plain[0]
+    installs = _dry_run(folder / "requirements.txt", folder, tmp_path / "report.json")
+    assert installs == [("pulumi-phonenumbers", ROOT.as_uri())]
+
+
+@pytest.mark.program
+def test_gitops_requirements_install_the_committed_wheel(tmp_path: Path) -> None:
+    version = metadata.version("pulumi-phonenumbers")
+    wheel = f"pulumi_phonenumbers-{version}-py3-none-any.whl"
+    assert _requirements("gitops") == [f"./wheels/{wheel}"]
+    repo = tmp_path / "stack-repo"  # the user's repository: the example at its root
+    shutil.copytree(ROOT / "examples" / "gitops", repo)
+    built = _run(
+        sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", "wheels", str(ROOT), cwd=repo
+    )  # the command its README gives
+    assert built.returncode == 0, built.stderr[-3000:]
+    assert (repo / "wheels" / wheel).is_file()
+    installs = _dry_run(repo / "requirements.txt", repo, tmp_path / "report.json")
+    assert installs == [("pulumi-phonenumbers", (repo / "wheels" / wheel).as_uri())]
+    workflow = (repo / ".github" / "workflows" / "phonenumbers.yml").read_text()
+    assert workflow.count("pip install -r requirements.txt") == 2
+
+
+def test_first_setup_shows_pip_progress(tmp_path: Path) -> None:
+    """``make demo`` / ``make test`` set up .venv first: pip must not run silently (-q)."""
+    venv_dir = tmp_path / "venv"
+    dry = subprocess.run(
+        ["make", "-n", f"VENV={venv_dir}", f"{venv_dir}/.installed"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert dry.returncode == 0, dry.stderr
+    install = [line for line in dry.stdout.splitlines() if "install" in line and "[dev]" in line]
+    assert len(install) == 1 and " -q" not in install[0], dry.stdout
+    assert any("about a minute" in line for line in dry.stdout.splitlines()), dry.stdout
