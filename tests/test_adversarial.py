@@ -302,6 +302,41 @@ def test_a_traversal_id_in_state_is_encoded_and_releases_nothing(
     assert deletes and all("/Number/1415%2F..%2F..%2FNumber%2F" in p for p in deletes)
 
 
+#: The search request of each vendor (a regex on the raw path).
+SEARCH = {
+    "plivo": r"/PhoneNumber/\?",
+    "sinch": r"/availableNumbers\?",
+    "krosai": r"/phone-numbers/available",
+    "bolna": r"/phone-numbers/search",
+    "sondos": r"/phone-numbers/search",
+}
+
+
+def _poison_numbers(value: Any, evil: str) -> Any:
+    """Every string in a JSON answer that looks like a phone number replaced by ``evil``."""
+    if isinstance(value, dict):
+        return {k: _poison_numbers(v, evil) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_poison_numbers(v, evil) for v in value]
+    if isinstance(value, str) and re.fullmatch(r"\+?1\d{10}", value):
+        return evil
+    return value
+
+
+def test_search_results_that_are_not_e164_are_never_bought(rig: Rig) -> None:
+    inputs = rig.inputs()
+    before = len(rig.proxy.requests)
+    evil = "+1415/../../x"
+    rig.proxy.tamper(method="GET", path=SEARCH[rig.vendor], edit=lambda b: _poison_numbers(b, evil))
+    with pytest.raises(ProviderError) as info:
+        rig.provider.create(URN.format("n"), inputs)
+    assert "inventory exhausted" in _clean_failure(info.value)
+    asked = rig.proxy.requests[before:]
+    purchases = [p for m, p in asked if m == "POST" and re.search(PURCHASE[rig.vendor], p)]
+    assert rig.buys() == [] and purchases == []
+    assert _logged(rig.provider, "skipped row", "is not an E.164 number")
+
+
 @pytest.mark.parametrize(
     "text",
     [
