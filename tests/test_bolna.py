@@ -17,7 +17,13 @@ import httpx
 import pytest
 
 from pulumi_phonenumbers.emulators.bolna import API_KEY, BolnaFace
-from pulumi_phonenumbers.errors import ConfigError, NotFound, ValidationError
+from pulumi_phonenumbers.errors import (
+    ConfigError,
+    NotAvailable,
+    NotFound,
+    ServerError,
+    ValidationError,
+)
 from pulumi_phonenumbers.models import NumberQuery, Routing
 from pulumi_phonenumbers.testing import ProviderError, ProviderProcess
 from pulumi_phonenumbers.testing.backends import Backend
@@ -199,9 +205,15 @@ def test_inbound_setup_ids(bolna: Backend) -> None:
 
 
 # -- release --------------------------------------------------------------------------------
+@pytest.mark.parametrize("texts", ["emulator", "opaque"])
 @pytest.mark.parametrize("unknown_status", [404, 400])
-def test_release_of_an_unknown_id_is_success(bolna: Backend, unknown_status: int) -> None:
-    bolna.control("POST", "settings", {"unknown_id_status": unknown_status})
+def test_release_of_an_unknown_id_is_success(
+    bolna: Backend, unknown_status: int, texts: str
+) -> None:
+    """Whatever Bolna's text, a refused DELETE of a number the listing lacks is a release."""
+    bolna.control(
+        "POST", "settings", {"unknown_id_status": unknown_status, "bolna_error_texts": texts}
+    )
     vendor = _client(bolna)
     owned = vendor.buy(vendor.search(Q415).numbers[0], Routing(), {})
     gone = _api(bolna, "DELETE", f"/phone-numbers/{uuid.UUID(owned.vendor_id).hex}")
@@ -214,6 +226,31 @@ def test_release_of_an_unknown_id_is_success(bolna: Backend, unknown_status: int
     vendor.release(owned.number, owned.vendor_id)  # not found = already released
     vendor.release(owned.number, "")  # no id: looked up by number, absent = done
     assert [e["op"] for e in bolna.ledger()] == ["buy", "release"]
+
+
+def test_an_unrecognised_refusal_of_a_release_is_checked_against_the_listing(
+    bolna: Backend,
+) -> None:
+    vendor = _client(bolna)
+    owned = vendor.buy(vendor.search(Q415).numbers[0], Routing(), {})
+    bolna.faults(rules=[{"method": "DELETE", "path": "/phone-numbers/", "status": 400}])
+    with pytest.raises(ValidationError):  # still listed: not released, and not said to be
+        vendor.release(owned.number, owned.vendor_id)
+    assert owned.number in bolna.owned_numbers()
+
+
+@pytest.mark.parametrize(("texts", "error"), [("emulator", NotAvailable), ("opaque", ServerError)])
+def test_taken_number_is_not_available_only_when_bolna_says_so(
+    bolna: Backend, texts: str, error: type[Exception]
+) -> None:
+    """Bolna's texts are unpublished: an unrecognised 400 to a purchase is ambiguous."""
+    bolna.control("POST", "settings", {"bolna_error_texts": texts})
+    vendor = _client(bolna)
+    candidate = vendor.search(Q415).numbers[0]
+    vendor.buy(candidate, Routing(), {})
+    with pytest.raises(error):
+        vendor.buy(candidate, Routing(), {})
+    assert [e["op"] for e in bolna.ledger()] == ["buy"]
 
 
 def test_a_404_from_a_wrong_base_url_is_not_taken_for_released(bolna: Backend) -> None:
@@ -266,6 +303,22 @@ def test_create_attaches_the_agent_with_one_extra_call(
     assert new_outs["routing"] == {}
     assert _calls(bolna)[start:] == [("POST", "/inbound/unlink")]
     assert _listed(bolna)[id_]["agent_id"] is None
+
+
+def test_an_unrecognised_purchase_refusal_is_checked_then_the_next_candidate_bought(
+    bolna: Backend, provider: ProviderProcess, serialized_provider: str
+) -> None:
+    inputs = _checked(provider, serialized_provider, country="US", area_code="415")
+    bolna.faults(
+        rules=[{"method": "POST", "path": "/phone-numbers/buy$", "status": 400, "times": 1}]
+    )
+    bolna.control("DELETE", "requests")
+    id_, _ = provider.create(URN.format("n"), inputs)
+    calls = [(m, p) for m, p, _ in bolna.requests()]
+    buys = [i for i, call in enumerate(calls) if call == ("POST", "/phone-numbers/buy")]
+    assert len(buys) == 2  # the refused one, then another candidate
+    assert ("GET", "/phone-numbers/all") in calls[buys[0] : buys[1]]  # ownership checked
+    assert [e["op"] for e in bolna.ledger()] == ["buy"] and id_ in bolna.owned_numbers()
 
 
 def test_failing_inbound_setup_after_the_buy_releases_the_number(

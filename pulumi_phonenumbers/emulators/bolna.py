@@ -13,6 +13,10 @@ Bearer auth: no header -> 401 ``{"detail": "Not authenticated"}``, an unknown ke
 ``{"detail": "Unrecognized access token"}``. Schema violations are FastAPI 422s
 (``{"detail": [...]}``); business errors are ``{"error": 400, "message": ...}``.
 Switch ``unknown_id_status`` (404 | 400) picks how an unknown phone-number id is refused.
+Bolna's real business-error texts are unknown (its OpenAPI only gives ``{"error": int,
+"message": str}``), so switch ``bolna_error_texts`` picks them: ``emulator`` (default:
+"Phone number not available" / "Phone number not found") or ``opaque`` (texts that name
+neither, "Unable to process phone number request"), against which clients must stay safe.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ __all__ = ["API_KEY", "BolnaFace"]
 #: The one key the emulator accepts (``bn-`` like Bolna's keys).
 API_KEY = "bn-emu-7d3f0c9a5b2e4e61a8c4f1d09b6e2a57"
 _USER_ID = "28f9c34b-8eb0-4af5-8689-c2f6c4daec22"
+_OPAQUE = "Unable to process phone number request"
 _PROVIDERS = {"twilio": "US", "plivo": "IN", "vobiz": "IN"}
 _DEFAULT_PROVIDER = {"US": "twilio", "IN": "plivo"}
 _COUNTRIES = ("US", "IN")
@@ -103,7 +108,10 @@ class BolnaFace(Face):
     """Bolna's ``/phone-numbers`` and ``/inbound`` endpoints."""
 
     vendor = "bolna"
-    switches: ClassVar[Mapping[str, tuple[Any, ...]]] = {"unknown_id_status": (404, 400)}
+    switches: ClassVar[Mapping[str, tuple[Any, ...]]] = {
+        "unknown_id_status": (404, 400),
+        "bolna_error_texts": ("emulator", "opaque"),
+    }
 
     def __init__(self, store: Store) -> None:
         super().__init__(store)
@@ -206,10 +214,17 @@ class BolnaFace(Face):
             return None
         return self.store.get_by_id(str(uuid.UUID(text)))
 
+    def _text(self, text: str) -> str:
+        """A business-error text in the ``bolna_error_texts`` dialect."""
+        if self.store.setting("bolna_error_texts", "emulator") == "opaque":
+            return _OPAQUE
+        return text
+
     def _unknown_id(self) -> Response:
+        text = self._text("Phone number not found")
         if self.store.setting("unknown_id_status", 404) == 400:
-            return json_response({"error": 400, "message": "Phone number not found"}, 400)
-        return json_response({"detail": "Phone number not found"}, 404)
+            return json_response({"error": 400, "message": text}, 400)
+        return json_response({"detail": text}, 404)
 
     def _listed(self, record: OwnedRecord, now: float) -> dict[str, Any]:
         data = record.data
@@ -292,7 +307,7 @@ class BolnaFace(Face):
             raise BadRequest(f"Provider {provider} does not offer {country} phone numbers")
         item = self.store.available(number)
         if item is None or item.country != country or item.number_type != "local":
-            raise BadRequest("Phone number not available")
+            raise BadRequest(self._text("Phone number not available"))
         phone_number_id = str(uuid.uuid4())
         now = time.time()
         try:
@@ -303,7 +318,7 @@ class BolnaFace(Face):
                 data={"provider": provider, "updated_ts": now},
             )
         except Unavailable:
-            raise BadRequest("Phone number not available") from None
+            raise BadRequest(self._text("Phone number not available")) from None
         created = _iso(record.bought_at)
         return json_response(
             {

@@ -14,7 +14,11 @@ Quirks this client absorbs:
   if it fails), and detached with ``POST /inbound/unlink``.
 * Prices: search says USD (``5.0``), buy says cents (``500``), list says ``"$5.0"``.
 * Error bodies are ``{"error": int, "message"}``, ``{"detail": str}`` (auth) or FastAPI's
-  ``{"detail": [...]}`` (422). An invalid key is a 403, a missing one a 401.
+  ``{"detail": [...]}`` (422). An invalid key is a 403, a missing one a 401. Bolna's
+  business-error texts are not published: only "not available" / "not found" texts are
+  recognised, and any other 400 to a purchase is ambiguous (a ``ServerError``: the purchase
+  code asks the account whether it now owns the number), any other 400/404 to a release is
+  settled by the account listing (docs/wire-evidence.md).
 * The telephony ``provider`` (``twilio`` | ``plivo`` | ``vobiz``) is a ``vendor_options``
   entry; India also takes a ``region`` code that narrows the search.
 """
@@ -29,7 +33,7 @@ from .. import _answers as answers
 from .. import e164
 from .._http import HttpClient, segment
 from ..config import Settings
-from ..errors import NotFound, ValidationError, VendorError
+from ..errors import ConfigError, NotFound, ServerError, ValidationError, VendorError
 from ..inputs import is_unknown
 from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
 from . import _bolna_wire as wire
@@ -204,9 +208,21 @@ class BolnaVendor(Vendor):
         provider = str(options.get("provider") or candidate.vendor_ref or default_provider(country))
         what = f"buy {candidate.number}"
         body = {"country": country, "phone_number": candidate.number, "provider": provider}
-        response = self.http.request(
-            "POST", "/phone-numbers/buy", kind="purchase", what=what, json=body
-        )
+        try:
+            response = self.http.request(
+                "POST", "/phone-numbers/buy", kind="purchase", what=what, json=body
+            )
+        except ValidationError as exc:
+            if exc.status != 400:  # 422: our request was malformed, nothing was bought
+                raise
+            # A 400 whose text is not Bolna's "not available": unknown, so ambiguous.
+            raise ServerError(
+                f"{exc}; an answer this client does not recognise, so whether "
+                f"{candidate.number} was bought is checked before going on",
+                vendor=_NAME,
+                status=exc.status,
+                code=exc.code,
+            ) from None
         # An unreadable 2xx is UnparsableAnswer: ambiguous, the purchase code checks ownership.
         bought = answers.parse(_NAME, response, wire.Purchase, what)
         owned = wire.purchased(bought, candidate, country)
@@ -300,3 +316,11 @@ class BolnaVendor(Vendor):
                     vendor=_NAME,
                     status=exc.status,
                 ) from None
+        except (ValidationError, ConfigError) as exc:
+            # An unrecognised 400, or a 404 without Bolna's "not found": the listing decides
+            # (it also fails, naming the base URL, if the URL is wrong).
+            if isinstance(exc, ValidationError) and exc.status != 400:
+                raise
+            if any(o.vendor_id == vendor_id for o in self.list_owned()):
+                raise
+            return
