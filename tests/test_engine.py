@@ -7,8 +7,12 @@ re-routed and released), never the engine's own bookkeeping alone.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ import pytest
 
 from pulumi_phonenumbers import PhoneNumber, RoutingArgs
 from pulumi_phonenumbers.testing import EngineError, LocalEngine
+from pulumi_phonenumbers.testing._checkpoint import Checkpointer, CheckpointError
 from pulumi_phonenumbers.testing.backends import Backend, emulated_vendors
 
 PHONE = "pulumi-python:dynamic/phonenumbers:PhoneNumber"
@@ -381,6 +386,7 @@ def test_a_virtualenv_inside_the_project_stays_imported(
 
 _FAILED_PREVIEW = """
 import sys
+import threading
 import pulumi
 from pulumi_phonenumbers import PhoneNumber
 from pulumi_phonenumbers.testing import LocalEngine
@@ -411,3 +417,171 @@ def test_a_failed_preview_leaves_no_event_loop_or_pipe_unclosed(tmp_path: Path) 
     assert done.returncode == 1 and "EngineError: preview failed" in done.stderr, done.stderr
     for symptom in ("Exception ignored", "ResourceWarning", "unclosed", "Invalid file descriptor"):
         assert symptom not in done.stderr, done.stderr
+
+
+_UP_IN_A_CHILD = (
+    "import json, sys\n"
+    "from pulumi_phonenumbers.testing import LocalEngine\n"
+    "LocalEngine(sys.argv[1], config=json.loads(sys.argv[2]), state=sys.argv[3]).up()\n"
+)
+
+
+def _children(pid: int, marker: bytes) -> list[int]:
+    """Processes whose parent is ``pid`` and whose command line holds ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and marker in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's wait is missing
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.skipif("plivo" not in emulated_vendors(), reason="Plivo emulator not available")
+def test_an_engine_killed_mid_up_loses_no_number_and_leaves_no_provider(tmp_path: Path) -> None:
+    """SIGKILL during the purchases of a fleet: the state holds every number the vendor
+    sold (or a pending create for it), no provider process survives, and the next up
+    completes the stack without buying again what the state holds."""
+    size = 30
+    plivo = Backend.start("plivo", tmp_path / "plivo")
+    try:
+        plivo.faults(latency_ms=40)  # every vendor call takes a while: the kill lands mid-run
+        project = _project(
+            tmp_path / "fleet",
+            {
+                "Pulumi.yaml": "name: fleet\nruntime: python\n",
+                "__main__.py": "from pulumi_phonenumbers import PhoneNumber\n"
+                f"for i in range({size}):\n"
+                "    PhoneNumber(f'n{i}', country='US', routing={'voice_target': '1234'})\n",
+            },
+        )
+        state = tmp_path / "state.json"
+        runner = subprocess.Popen(
+            [sys.executable, "-c", _UP_IN_A_CHILD, str(project), json.dumps(plivo.config), state],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            assert _wait_until(lambda: len(_events(plivo, "buy")) >= 6, 60), "no purchase"
+            providers = _children(runner.pid, b"pulumi.dynamic")
+            assert providers, "the engine's provider process was not found"
+        finally:
+            runner.kill()
+            runner.wait(timeout=10)
+        survived = not _wait_until(lambda: not any(_running(pid) for pid in providers), 10)
+        for pid in filter(_running, providers if survived else []):
+            os.kill(pid, signal.SIGKILL)  # do not leave it behind for the next tests
+        assert not survived, f"provider process(es) {providers} outlived the killed engine"
+        time.sleep(0.5)  # requests the emulator was still serving end (a sale may commit)
+
+        killed = LocalEngine(project, config=plivo.config, state=state)
+        recorded = {r.id for r in killed.resources() if r.type == PHONE}
+        pending = killed.pending()
+        owned = plivo.owned_numbers()
+        assert recorded <= owned and len(recorded) + len(pending) >= 6
+        assert all(op.type == "creating" and not op.resource.id for op in pending)
+        assert {op.resource.name for op in pending}.isdisjoint(r.name for r in killed.resources())
+        assert len(owned - recorded) <= len(pending), "a sold number is in neither list"
+        bought_before = len(_events(plivo, "buy"))
+
+        plivo.clear_faults()
+        again = killed.up()
+        assert again.counts == {"create": size - len(recorded), "same": len(recorded)}
+        assert len(_events(plivo, "buy")) - bought_before == size - len(recorded)
+        assert len(again.warnings) == len(pending) and again.pending == pending
+        assert all("audit --vendor plivo" in w for w in again.warnings)
+        numbers = set(again.numbers().values())
+        assert len(numbers) == size and recorded <= numbers <= plivo.owned_numbers()
+        assert len(plivo.owned_numbers() - numbers) <= len(pending)
+
+        killed.destroy()
+        assert killed.clear_pending() == pending and killed.pending() == []
+    finally:
+        plivo.stop()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.skipif("plivo" not in emulated_vendors(), reason="Plivo emulator not available")
+def test_a_create_that_broke_off_stays_pending(tmp_path: Path) -> None:
+    """The provider process dies while a purchase it sent is committed: the run fails saying
+    so and the state keeps the create as pending (the sold number is the audit's to find)."""
+    plivo = Backend.start("plivo", tmp_path / "plivo")
+    try:  # the sale commits at once, then the answer hangs while the provider is killed
+        plivo.faults(
+            rules=[
+                {"method": "POST", "path": "/PhoneNumber/", "after_commit": True, "slow_ms": 5000}
+            ]
+        )
+        engine = _engine(_numbers_program, plivo, tmp_path, names=["line"], target="1234")
+        before = set(_children(os.getpid(), b"pulumi.dynamic"))
+
+        def kill_the_provider_after_the_sale() -> None:
+            assert _wait_until(lambda: bool(_events(plivo, "buy")), 30)
+            for pid in set(_children(os.getpid(), b"pulumi.dynamic")) - before:
+                os.kill(pid, signal.SIGKILL)
+
+        killer = threading.Thread(target=kill_the_provider_after_the_sale)
+        killer.start()
+        failed = engine.up(check=False)
+        killer.join()
+        [error] = failed.errors
+        assert error.name == "line" and "create broke off" in error.message
+        assert (
+            [op.resource.name for op in engine.pending()]
+            == ["line"]
+            == [op.resource.name for op in failed.pending]
+        )
+        [sold] = plivo.owned_numbers()
+        assert sold not in json.dumps(engine.export()["deployment"]["resources"])
+
+        plivo.clear_faults()
+        again = engine.up()
+        assert again.op("line") == "create" and len(again.warnings) == 1
+        assert plivo.owned_numbers() == {sold, again.numbers()["line"]}
+        engine.destroy()
+    finally:
+        plivo.stop()
+
+
+def test_checkpoints_coalesce_and_a_state_that_cannot_be_written_stops_purchases() -> None:
+    written: list[int] = []
+    failing = threading.Event()
+
+    def write() -> None:
+        if failing.is_set():
+            raise OSError(28, "No space left on device")
+        time.sleep(0.01)
+        written.append(len(written))
+
+    checkpoint = Checkpointer(write, interval=0.05)
+    for _ in range(50):
+        checkpoint.changed()
+    checkpoint.durable()  # returns at once with a write holding all 51 changes
+    assert 1 <= len(written) <= 3
+    failing.set()
+    with pytest.raises(CheckpointError, match="No space left on device"):
+        checkpoint.durable()
+    with pytest.raises(CheckpointError):  # and every later create is refused too
+        checkpoint.durable()
+    checkpoint.close()

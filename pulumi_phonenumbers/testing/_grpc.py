@@ -1,4 +1,4 @@
-"""Drive the real dynamic-provider server (``python -u -m pulumi.dynamic``) over gRPC.
+"""Drive the real dynamic-provider server (``python -m pulumi.dynamic``) over gRPC.
 
 This is what the Pulumi engine does: start the plugin process, read its port, then send
 Configure / Check / Diff / Create / Update / Read / Delete with serialized properties.
@@ -64,14 +64,34 @@ def _deserialize(struct: struct_pb2.Struct, keep_unknowns: bool = False) -> dict
     return dict(value) if value else {}
 
 
+#: ``python -m pulumi.dynamic`` (the server Pulumi starts), behind a watch on stdin. Only the
+#: process that started the provider holds the other end of that pipe; however that process
+#: ends (even SIGKILL, where no cleanup runs), the pipe reaches EOF and the provider exits at
+#: once, in the middle of a call if need be, so no ``pulumi.dynamic`` process outlives it.
+_LAUNCHER = """\
+import os, runpy, threading
+def watch_parent():
+    while os.read(0, 4096):
+        pass
+    os._exit(0)
+threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
+runpy.run_module("pulumi.dynamic", run_name="__main__", alter_sys=True)
+"""
+
+
 class ProviderProcess:
-    """A running ``python -u -m pulumi.dynamic`` and a stub to talk to it."""
+    """A running ``python -m pulumi.dynamic`` and a stub to talk to it.
+
+    The process ends with :meth:`close`, and on its own when the process that started it
+    ends in any way (see ``_LAUNCHER``).
+    """
 
     def __init__(self, env: Mapping[str, str] | None = None, python: str = sys.executable) -> None:
         full_env = {**os.environ, **(env or {})}
         full_env.setdefault("PULUMI_PROJECT", "phonenumbers-test")
         self.proc = subprocess.Popen(
-            [python, "-u", "-m", "pulumi.dynamic"],
+            [python, "-u", "-c", _LAUNCHER],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=full_env,
@@ -80,7 +100,8 @@ class ProviderProcess:
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().strip()
         if not line.isdigit():
-            err = self.proc.stderr.read() if self.proc.stderr else ""
+            self.proc.kill()
+            _, err = self.proc.communicate(timeout=10)
             raise RuntimeError(f"provider did not start: {line!r} {err}")
         self.port = int(line)
         self.stderr_lines: list[str] = []
@@ -106,7 +127,7 @@ class ProviderProcess:
         self.proc.kill()
         self.proc.wait(timeout=10)
         self._pump.join(timeout=10)
-        for pipe in (self.proc.stdout, self.proc.stderr):
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if pipe is not None:
                 pipe.close()
         self._loops.close()

@@ -6,20 +6,29 @@ resources the program no longer declares are deleted at the end, dependents firs
 ``protect`` refuses deletion and replacement; ``retain_on_delete`` drops the resource from
 the state without releasing it. Only ``PhoneNumber`` goes to the provider; every other
 type gets plain mock behaviour (outputs = inputs).
+
+With a :class:`~._checkpoint.Checkpointer`, the state is on disk after every step that
+changed what the vendor holds (:meth:`Deployment.snapshot` is what it writes), and every
+create is on disk as a pending operation before it starts. A create whose call broke off
+(the provider process died, the call timed out) may have bought a number: its pending
+operation stays in the state. Every other failed create bought nothing (the provider
+releases what it bought before it reports a failure) and leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._checkpoint import Checkpointer, CheckpointError
 from ._grpc import ProviderError
 from ._provider import MAX_CONCURRENCY, ProviderHandle
-from ._state import STACK_TYPE, ResourceState, to_plain
+from ._state import STACK_TYPE, PendingOperation, ResourceState, Snapshot, to_plain
 
 __all__ = [
     "CREATE",
@@ -35,6 +44,8 @@ __all__ = [
 
 CREATE, UPDATE, REPLACE, DELETE = "create", "update", "replace", "delete"
 SAME, RETAIN = "same", "retain"
+#: Pulumi's name for a pending create operation.
+CREATING = "creating"
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,13 @@ def _provider_message(exc: ProviderError) -> str:
     return line or exc.detail
 
 
+def _answered(exc: ProviderError) -> bool:
+    """True when the provider itself answered with an error (the dynamic-provider server
+    sends every exception as UNKNOWN with its traceback); False when the call broke off
+    (process gone, deadline passed), so whatever it was doing may have happened."""
+    return exc.code == "StatusCode.UNKNOWN" and exc.detail.startswith("Traceback")
+
+
 class Deployment:
     """The state of one run: old resources in, new resources, operations and errors out."""
 
@@ -94,6 +112,8 @@ class Deployment:
         provider: ProviderHandle,
         preview: bool,
         dynamic_type: str,
+        checkpoint: Checkpointer | None = None,
+        provider_ref: str = "",
     ) -> None:
         olds = list(olds)
         self.olds = {r.urn: r for r in olds if not r.delete}
@@ -107,6 +127,14 @@ class Deployment:
         self.stack_urn = ""
         #: old instances awaiting deletion: replaced this run, or left pending by a failed run
         self._replaced: list[ResourceState] = [r for r in olds if r.delete]
+        self.checkpoint = checkpoint
+        #: ``provider`` of every dynamic resource (``<urn>::<id>`` of the default provider)
+        self.provider_ref = provider_ref
+        #: creates started and not seen to end, by token
+        self._pending: dict[int, PendingOperation] = {}
+        self._tokens = itertools.count()
+        #: id() of the old instances deleted (or forgotten) this run
+        self._gone: set[int] = set()
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._inflight = 0
@@ -121,6 +149,25 @@ class Deployment:
         with self._lock:
             if not (keep and urn in self.ops):
                 self.ops[urn] = op
+
+    def _changed(self) -> None:
+        if self.checkpoint is not None and not self.preview:
+            self.checkpoint.changed()
+
+    def snapshot(self) -> Snapshot:
+        """The state as it stands now: what this run registered, the old resources it has
+        not replaced or deleted yet, old instances awaiting deletion, and the creates in
+        flight (plus any the run could not see end)."""
+        with self._lock:
+            news = list(self.news.values())
+            olds = [
+                r
+                for urn, r in self.olds.items()
+                if urn not in self.news and id(r) not in self._gone
+            ]
+            doomed = [r for r in self._replaced if id(r) not in self._gone]
+            pending = list(self._pending.values())
+        return Snapshot(news + olds + doomed, pending)
 
     def wait_idle(self) -> None:
         """Block until no registration is being processed."""
@@ -145,8 +192,8 @@ class Deployment:
         with self._lock:
             if urn == self.stack_urn:
                 self.outputs = plain
-            if urn in self.news:
-                self.news[urn].outputs = plain
+            if urn in self.news:  # states are replaced, never edited (checkpoints cache them)
+                self.news[urn] = dataclasses.replace(self.news[urn], outputs=plain)
 
     def register(self, reg: Registration) -> tuple[str, dict[str, Any]] | None:
         """Decide and run the step for one resource: ``(id, outputs)``, or None when it
@@ -171,11 +218,15 @@ class Deployment:
             else:
                 id_, state = self._plain(reg, old)
             if old is not None:
-                state.created = old.created
-                if state.inputs == old.inputs and state.outputs == old.outputs:
-                    state.modified = old.modified
+                same = state.inputs == old.inputs and state.outputs == old.outputs
+                state = dataclasses.replace(
+                    state, created=old.created, modified=old.modified if same else state.modified
+                )
             with self._lock:
                 self.news[reg.urn] = state
+                changed = reg.type == self.dynamic_type and self.ops.get(reg.urn) != SAME
+            if changed:
+                self._changed()
             return id_, state.outputs
         except ProviderError as exc:
             self.fail(reg.urn, _provider_message(exc))
@@ -198,6 +249,7 @@ class Deployment:
             inputs=to_plain(inputs),
             outputs=to_plain(outputs),
             parent=reg.parent,
+            provider=self.provider_ref if reg.type == self.dynamic_type else "",
             protect=reg.protect,
             retain_on_delete=reg.retain_on_delete,
             dependencies=list(reg.dependencies),
@@ -259,11 +311,59 @@ class Deployment:
         outs = self.provider.update(reg.urn, old.id, old.outputs, inputs)
         return old.id, self._state(reg, old.id, inputs, outs)
 
-    def _create(self, reg: Registration, inputs: dict[str, Any]) -> tuple[str, ResourceState]:
+    def _create(
+        self,
+        reg: Registration,
+        inputs: dict[str, Any],
+        replacing: ResourceState | None = None,
+    ) -> tuple[str, ResourceState]:
         if self.preview:
             return "", self._state(reg, "", inputs, inputs)
-        id_, outs = self.provider.create(reg.urn, inputs)
-        return id_, self._state(reg, id_, inputs, outs)
+        token = self._begin_create(reg, inputs)
+        try:
+            id_, outs = self.provider.create(reg.urn, inputs)
+        except ProviderError as exc:
+            if _answered(exc):
+                with self._lock:
+                    del self._pending[token]
+                raise
+            self.fail(
+                reg.urn,
+                f"create broke off ({_provider_message(exc)}): a number may have been "
+                "bought; the state keeps this create as a pending operation "
+                "(find the number with `pulumi-phonenumbers audit`)",
+            )
+            raise _Failed(reg.urn) from None
+        state = self._state(reg, id_, inputs, outs)
+        with self._lock:  # one step: a checkpoint sees the pending create or its result
+            del self._pending[token]
+            self.news[reg.urn] = state
+            if replacing is not None:
+                self._replaced.append(dataclasses.replace(replacing, delete=True))
+        self._changed()
+        return id_, state
+
+    def _begin_create(self, reg: Registration, inputs: dict[str, Any]) -> int:
+        """Record the create as pending and wait until the state file holds it."""
+        self.provider.start()  # a provider that does not start has bought nothing
+        operation = PendingOperation(CREATING, self._state(reg, "", inputs, {}))
+        with self._lock:
+            token = next(self._tokens)
+            self._pending[token] = operation
+        if self.checkpoint is not None:
+            try:
+                self.checkpoint.durable()
+            except CheckpointError as exc:
+                with self._lock:
+                    del self._pending[token]
+                self.fail(reg.urn, f"{exc}; nothing was bought for this resource")
+                raise _Failed(reg.urn) from None
+        return token
+
+    def unfinished(self) -> list[PendingOperation]:
+        """Creates this run started and could not see end (the number may be bought)."""
+        with self._lock:
+            return list(self._pending.values())
 
     def _replace(
         self,
@@ -289,10 +389,7 @@ class Deployment:
             if not self._delete_one(old, record=False):
                 raise _Failed(reg.urn)
             return self._create(reg, inputs)
-        created = self._create(reg, inputs)
-        with self._lock:
-            self._replaced.append(old)
-        return created
+        return self._create(reg, inputs, replacing=old)
 
     # -- deletion --------------------------------------------------------------------------
     def _delete_one(self, res: ResourceState, record: bool = True) -> bool:
@@ -309,6 +406,7 @@ class Deployment:
         if res.retain_on_delete:
             if record:
                 self._op(res.urn, RETAIN, keep=True)
+            self._forget(res)
             return True
         if res.type == self.dynamic_type and res.id and not self.preview:
             try:
@@ -318,7 +416,15 @@ class Deployment:
                 return False
         if record:
             self._op(res.urn, DELETE, keep=True)
+        self._forget(res)
         return True
+
+    def _forget(self, res: ResourceState) -> None:
+        if self.preview:
+            return
+        with self._lock:
+            self._gone.add(id(res))
+        self._changed()
 
     def delete_all(
         self, doomed: Iterable[ResourceState], keepers: Iterable[ResourceState] = ()
@@ -359,28 +465,28 @@ class Deployment:
     def finish(self) -> list[ResourceState]:
         """After the program: delete replaced and undeclared resources; the new state."""
         with self._lock:
-            replaced, self._replaced = self._replaced, []
+            replaced = list(self._replaced)
             failed = bool(self.errors)
-            news = list(self.news.values())
-        unregistered = [r for urn, r in self.olds.items() if urn not in self.news]
-        kept = [dataclasses.replace(r, delete=True) for r in self.delete_all(replaced)]
+        unregistered = [
+            r for urn, r in self.olds.items() if urn not in self.news and id(r) not in self._gone
+        ]
+        kept = self.delete_all(replaced)  # instances awaiting deletion (delete=True)
         if failed:
             # as `pulumi up` does: after a failed step, nothing the program dropped is deleted
             # and the stack keeps its previous outputs. A preview plans the same: a resource
             # that failed its check is not "to delete" (its registration just did not finish)
             if not self.preview:
                 old_stack = self.olds.get(self.stack_urn)
-                self.outputs = dict(old_stack.outputs) if old_stack else {}
-                if self.stack_urn in self.news:
-                    self.news[self.stack_urn].outputs = dict(self.outputs)
-            return news + unregistered + kept
+                self.register_outputs(self.stack_urn, old_stack.outputs if old_stack else {})
+            return list(self.news.values()) + unregistered + kept
+        news = list(self.news.values())
         return news + kept + self.delete_all(unregistered, keepers=news)
 
     def destroy(self) -> list[ResourceState]:
         """Delete everything; what stays (protected resources and what they need)."""
         with self._lock:
-            replaced, self._replaced = self._replaced, []
-        kept = [dataclasses.replace(r, delete=True) for r in self.delete_all(replaced)]
+            replaced = list(self._replaced)
+        kept = self.delete_all(replaced)
         return kept + self.delete_all(self.olds.values())
 
     # -- refresh ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@ class ProviderHandle:
         self._config = dict(config)
         self._env = dict(env)
         self._process: ProviderProcess | None = None
+        self._closed = False
         self._start_lock = threading.Lock()
         self._gate = threading.BoundedSemaphore(MAX_CONCURRENCY)
         self._count_lock = threading.Lock()
@@ -33,6 +34,8 @@ class ProviderHandle:
 
     def _proc(self) -> ProviderProcess:
         with self._start_lock:
+            if self._closed:  # a program thread still running after the run was stopped
+                raise RuntimeError("the run is over: its provider process was stopped")
             if self._process is None:
                 process = ProviderProcess(env=self._env)
                 try:
@@ -43,6 +46,10 @@ class ProviderHandle:
                 self._count("Configure")
                 self._process = process
             return self._process
+
+    def start(self) -> None:
+        """Start and configure the provider process now, if it is not running yet."""
+        self._proc()
 
     def _count(self, method: str) -> None:
         with self._count_lock:
@@ -97,8 +104,9 @@ class ProviderHandle:
         self._call("Delete", urn, id_, props)
 
     def close(self) -> None:
-        """Stop the process if it was started."""
+        """Stop the process if it was started; it is not started again."""
         with self._start_lock:
+            self._closed = True
             if self._process is not None:
                 self._process.close()
                 self._process = None

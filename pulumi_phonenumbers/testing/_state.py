@@ -5,6 +5,15 @@ dependency order (the stack first, every resource after its parent and dependenc
 each with Pulumi's own field names (``urn``, ``type``, ``id``, ``custom``, ``inputs``,
 ``outputs``, ``parent``, ``protect``, ``retainOnDelete``, ``dependencies``, ...). One
 parser therefore reads both a real export and this engine's state.
+
+A create that was started but not seen to end (the engine was killed, or the provider died
+during the call) is kept, as Pulumi keeps it, under ``deployment.pending_operations``::
+
+    {"type": "creating", "resource": {"urn": ..., "type": ..., "custom": true,
+                                       "inputs": {...}, "outputs": {}, "parent": ..., ...}}
+
+The resource there has its checked inputs but no ``id`` and no outputs: the number it may
+have bought is unknown to the state, and ``pulumi-phonenumbers audit`` is how to find it.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,7 +37,11 @@ __all__ = [
     "DEFAULT_PROVIDER_TYPE",
     "PHONE_NUMBER_TYPE",
     "STACK_TYPE",
+    "PendingOperation",
     "ResourceState",
+    "Snapshot",
+    "StateWriter",
+    "load_snapshot",
     "load_state",
     "ordered",
     "save_state",
@@ -180,41 +194,119 @@ def ordered(resources: Iterable[ResourceState]) -> list[ResourceState]:
     return result
 
 
-def load_state(path: Path) -> list[ResourceState]:
-    """Resources of a state file or of a ``pulumi stack export`` (empty when absent)."""
+@dataclass(frozen=True)
+class PendingOperation:
+    """An operation a run started and did not see end (Pulumi's ``pending_operations``).
+
+    The engine records ``"creating"`` ones: a create buys a number the run only learns when
+    the call returns. ``resource`` holds the inputs of that create, without id or outputs.
+    """
+
+    type: str
+    resource: ResourceState
+
+    def to_json(self) -> dict[str, Any]:
+        """The export form."""
+        return {"resource": self.resource.to_json(), "type": self.type}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PendingOperation:
+        """Parse one entry of ``pending_operations``."""
+        return cls(str(data.get("type") or ""), ResourceState.from_json(data["resource"]))
+
+
+@dataclass
+class Snapshot:
+    """A whole state file: its resources and its pending operations."""
+
+    resources: list[ResourceState] = field(default_factory=list)
+    pending: list[PendingOperation] = field(default_factory=list)
+
+
+def load_snapshot(path: Path) -> Snapshot:
+    """A state file or a ``pulumi stack export`` (empty when absent)."""
     if not path.exists() or path.stat().st_size == 0:
-        return []
+        return Snapshot()
     data = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or "deployment" not in data:
         raise ValueError(f"{path}: not a stack export (no 'deployment')")
     version = data.get("version")
     if version != 3:
         raise ValueError(f"{path}: unsupported state version {version!r} (expected 3)")
-    return [ResourceState.from_json(r) for r in data["deployment"].get("resources") or []]
+    deployment = data["deployment"]
+    return Snapshot(
+        [ResourceState.from_json(r) for r in deployment.get("resources") or []],
+        [PendingOperation.from_json(op) for op in deployment.get("pending_operations") or []],
+    )
 
 
-def save_state(path: Path, resources: Iterable[ResourceState]) -> None:
-    """Write the state atomically (a reader never sees half a file)."""
-    from .. import __name__ as package
+def load_state(path: Path) -> list[ResourceState]:
+    """Resources of a state file or of a ``pulumi stack export`` (empty when absent)."""
+    return load_snapshot(path).resources
 
-    doc = {
-        "version": 3,
-        "deployment": {
+
+def save_state(
+    path: Path, resources: Iterable[ResourceState], pending: Iterable[PendingOperation] = ()
+) -> None:
+    """Write the state atomically: a temporary file renamed over the old one, so a reader,
+    or a process killed at any instant, finds the old state or the new, never half a file."""
+    StateWriter(path).save(resources, pending)
+
+
+class StateWriter:
+    """Writes one state file again and again (checkpoints), each time whole and atomically,
+    serializing only the resources it has not written before.
+
+    A resource's text is reused for the same :class:`ResourceState` object, so the objects
+    given must not be edited once written (the engine replaces a state, never edits it).
+    """
+
+    _PLACEHOLDER = "\x00resources\x00"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        #: id() -> (the state, kept so that the id is not reused; its JSON text)
+        self._texts: dict[int, tuple[ResourceState, str]] = {}
+
+    def _text(self, r: ResourceState, previous: dict[int, tuple[ResourceState, str]]) -> str:
+        hit = previous.get(id(r))
+        text = hit[1] if hit else textwrap.indent(json.dumps(r.to_json(), indent=2), " " * 6)
+        self._texts[id(r)] = (r, text)
+        return text
+
+    def save(
+        self,
+        resources: Iterable[ResourceState],
+        pending: Iterable[PendingOperation] = (),
+        *,
+        order: bool = True,
+    ) -> None:
+        """Write ``resources`` and ``pending`` as the whole state; ``order=False`` keeps the
+        given order (already one where every resource follows what it depends on)."""
+        from .. import __name__ as package
+
+        previous, self._texts = self._texts, {}
+        texts = [self._text(r, previous) for r in (ordered(resources) if order else resources)]
+        deployment: dict[str, Any] = {
             "manifest": {
                 "time": _now(),
                 "magic": "",
                 "version": f"{package}.testing (local engine)",
             },
-            "resources": [r.to_json() for r in ordered(resources)],
-        },
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(doc, handle, indent=2, sort_keys=False)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            "resources": self._PLACEHOLDER,
+        }
+        operations = [op.to_json() for op in pending]
+        if operations:
+            deployment["pending_operations"] = operations
+        array = "[\n" + ",\n".join(texts) + "\n    ]" if texts else "[]"
+        doc = json.dumps({"version": 3, "deployment": deployment}, indent=2)
+        doc = doc.replace(json.dumps(self._PLACEHOLDER), array, 1)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(doc + "\n")
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

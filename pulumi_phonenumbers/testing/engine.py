@@ -26,6 +26,15 @@ everything else is still deleted), ``retain_on_delete`` (dropped from the state,
 released), deletion of resources the program no longer declares (dependents first, at
 most four provider calls at once), ``ignore_changes`` / ``replace_on_changes`` on
 top-level inputs, and no deletion after a failed step, as ``pulumi up`` does.
+
+As the Pulumi engine checkpoints its snapshot, ``up`` and ``destroy`` write the state file
+after every step that changed what a vendor holds, and every create is in it as a pending
+operation (``deployment.pending_operations``, type ``creating``) before the provider is
+asked to buy. An engine killed mid-run therefore leaves a state that holds every number
+whose create returned, and a pending operation for each create still in flight, whose
+number (if it was bought) ``pulumi-phonenumbers audit`` finds. The next run warns about
+them (:attr:`RunResult.warnings`) and keeps them until :meth:`LocalEngine.clear_pending`.
+The provider process never outlives the engine, however the engine ends.
 """
 
 from __future__ import annotations
@@ -45,14 +54,28 @@ from pathlib import Path
 from typing import Any
 
 from ..config import CONFIG_KEYS, NAMESPACE
+from ._checkpoint import Checkpointer
 from ._mocks import LoadedProgram, load_program, run_program
-from ._plan import CREATE, DELETE, REPLACE, RETAIN, SAME, UPDATE, Deployment, RunError
+from ._plan import (
+    CREATE,
+    CREATING,
+    DELETE,
+    REPLACE,
+    RETAIN,
+    SAME,
+    UPDATE,
+    Deployment,
+    RunError,
+)
 from ._provider import ProviderHandle
 from ._state import (
     DEFAULT_PROVIDER_TYPE,
     PHONE_NUMBER_TYPE,
     STACK_TYPE,
+    PendingOperation,
     ResourceState,
+    StateWriter,
+    load_snapshot,
     load_state,
     save_state,
 )
@@ -75,6 +98,8 @@ class RunResult:
     stack outputs (in a preview, unknown values are ``pulumi.runtime.rpc.UNKNOWN``).
     ``calls`` counts the gRPC calls made to the provider (``Check``, ``Create``, ...).
     ``resources`` is the state after the run (a preview saves nothing: the state before).
+    ``pending`` are the creates the state holds as interrupted after the run (see
+    :meth:`LocalEngine.clear_pending`); ``warnings`` name those left by earlier runs.
     """
 
     kind: str
@@ -85,6 +110,8 @@ class RunResult:
     calls: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     provider_stderr: str = ""
+    pending: list[PendingOperation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -213,6 +240,21 @@ class LocalEngine:
         stack = next((r for r in self.resources() if r.type == STACK_TYPE), None)
         return dict(stack.outputs) if stack else {}
 
+    def pending(self) -> list[PendingOperation]:
+        """The interrupted creates the state file holds now."""
+        return load_snapshot(self.state_path).pending
+
+    def clear_pending(self) -> list[PendingOperation]:
+        """Drop the interrupted creates from the state file; returns them.
+
+        Do this once ``pulumi-phonenumbers audit`` showed what they bought and the numbers
+        are adopted (``number=..., adopt=True``) or released.
+        """
+        snapshot = load_snapshot(self.state_path)
+        if snapshot.pending:
+            save_state(self.state_path, snapshot.resources)
+        return snapshot.pending
+
     def export(self) -> dict[str, Any]:
         """The state file as a ``pulumi stack export`` document."""
         if not self.state_path.exists():
@@ -231,12 +273,32 @@ class LocalEngine:
         started = time.monotonic()
         loaded = load_program(self.program, self.project, self.stack)
         config = self._stack_config(loaded)
-        olds = load_state(self.state_path)
-        old_provider = next((r for r in olds if r.type == DEFAULT_PROVIDER_TYPE), None)
-        olds = [r for r in olds if r.type != DEFAULT_PROVIDER_TYPE]
+        before = load_snapshot(self.state_path)
+        old_provider = next(
+            (r for r in before.resources if r.type == DEFAULT_PROVIDER_TYPE), None
+        ) or _default_provider(loaded.project, self.stack)
+        olds = [r for r in before.resources if r.type != DEFAULT_PROVIDER_TYPE]
+        carried = [op for op in before.pending if op.type == CREATING]
         env = {"PULUMI_PROJECT": loaded.project, "PULUMI_STACK": self.stack, **self.env}
         handle = ProviderHandle(config, env)
-        deployment = Deployment(olds, handle, kind == "preview", PHONE_NUMBER_TYPE)
+        deployment = Deployment(
+            olds,
+            handle,
+            kind == "preview",
+            PHONE_NUMBER_TYPE,
+            provider_ref=f"{old_provider.urn}::{old_provider.id}",
+        )
+        writer = StateWriter(self.state_path)
+
+        def checkpoint() -> None:
+            snapshot = deployment.snapshot()
+            resources, pending = _with_provider(
+                snapshot.resources, [*carried, *snapshot.pending], old_provider
+            )
+            writer.save(resources, pending, order=False)
+
+        if kind in ("up", "destroy"):
+            deployment.checkpoint = Checkpointer(checkpoint)
         try:
             if kind in ("preview", "up"):
                 exc = run_program(
@@ -255,12 +317,15 @@ class LocalEngine:
             else:
                 new_state = deployment.destroy()
         finally:
-            handle.close()
+            handle.close()  # first: a create still in flight breaks off and stays pending
+            if deployment.checkpoint is not None:
+                deployment.checkpoint.close()
+        unfinished = deployment.unfinished()
         if kind == "preview":
             new_state = olds
         else:
             save_state(
-                self.state_path, _with_provider(new_state, old_provider, loaded.project, self.stack)
+                self.state_path, *_with_provider(new_state, [*carried, *unfinished], old_provider)
             )
         outputs = deployment.outputs
         if kind in ("refresh", "destroy"):
@@ -275,6 +340,8 @@ class LocalEngine:
             dict(handle.calls),
             time.monotonic() - started,
             handle.stderr,
+            [*carried, *unfinished],
+            [_interrupted(op, self.state_path) for op in carried],
         )
         if check and result.errors:
             raise EngineError(result)
@@ -297,21 +364,43 @@ def _program_error(exc: BaseException) -> str:
     return f"program failed: {type(exc).__name__}: {exc}{where}"
 
 
-def _with_provider(
-    resources: Iterable[ResourceState], old: ResourceState | None, project: str, stack: str
-) -> list[ResourceState]:
-    """Add the default ``pulumi-python`` provider that every PhoneNumber references."""
-    items = list(resources)
-    numbers = [r for r in items if r.is_phone_number]
-    if not numbers:
-        return items
-    provider = old or ResourceState(
+def _interrupted(op: PendingOperation, state: Path) -> str:
+    vendor = op.resource.inputs.get("vendor") or "<vendor>"
+    return (
+        f"{op.resource.name}: a create was interrupted by an earlier run; a number may have "
+        "been bought for it that the state does not hold. Find it with `pulumi-phonenumbers "
+        f"audit --vendor {vendor} --state {state}`, adopt or release it, then call "
+        "LocalEngine.clear_pending()"
+    )
+
+
+def _default_provider(project: str, stack: str) -> ResourceState:
+    return ResourceState(
         urn=f"urn:pulumi:{stack}::{project}::{DEFAULT_PROVIDER_TYPE}::default",
         type=DEFAULT_PROVIDER_TYPE,
         custom=True,
         id=str(uuid.uuid4()),
     )
+
+
+def _with_provider(
+    resources: Iterable[ResourceState],
+    pending: Iterable[PendingOperation],
+    provider: ResourceState,
+) -> tuple[list[ResourceState], list[PendingOperation]]:
+    """Add the default ``pulumi-python`` provider that every PhoneNumber references."""
+    items = list(resources)
+    operations = list(pending)
+    if not any(r.is_phone_number for r in [*items, *(op.resource for op in operations)]):
+        return items, operations
     ref = f"{provider.urn}::{provider.id}"
-    items = [dataclasses.replace(r, provider=ref) if r.is_phone_number else r for r in items]
+
+    def with_ref(r: ResourceState) -> ResourceState:
+        return (
+            dataclasses.replace(r, provider=ref) if r.is_phone_number and r.provider != ref else r
+        )
+
+    items = [with_ref(r) for r in items]
+    operations = [dataclasses.replace(op, resource=with_ref(op.resource)) for op in operations]
     at = next((i + 1 for i, r in enumerate(items) if r.type == STACK_TYPE), 0)
-    return [*items[:at], provider, *items[at:]]
+    return [*items[:at], provider, *items[at:]], operations
