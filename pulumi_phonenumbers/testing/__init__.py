@@ -2,7 +2,7 @@
 
 These are TEST tools, not a deployment engine. :class:`LocalEngine` runs a program (a
 function or a project directory) under Pulumi's mocks, sends every ``PhoneNumber`` to the
-real ``python -u -m pulumi.dynamic`` server over gRPC and keeps state in a JSON file shaped
+real ``pulumi.dynamic`` server over gRPC and keeps state in a JSON file shaped
 like ``pulumi stack export``, so a stack can be taken through preview -> up -> edit -> up ->
 refresh -> destroy against the embedded sandbox or a vendor emulator
 (:class:`~pulumi_phonenumbers.testing.backends.Backend`). :class:`ProviderProcess` drives

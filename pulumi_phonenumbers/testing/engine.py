@@ -2,7 +2,7 @@
 
 This is a test tool, not a deployment engine. It runs a program under
 ``pulumi.runtime.set_mocks``-style mocks and sends every ``PhoneNumber`` to the real
-dynamic-provider server (``python -u -m pulumi.dynamic``) over gRPC, as ``pulumi up``
+dynamic-provider server (the ``pulumi.dynamic`` module Pulumi starts) over gRPC, as ``pulumi up``
 would: Configure with the stack config, then Check, Diff, Create, Update, Read, Delete.
 State is kept between runs in a JSON file shaped like ``pulumi stack export``. Other
 resource types get plain mock behaviour (outputs = inputs). Use the real CLI with a real
