@@ -90,6 +90,18 @@ def _first_problem(exc: PydanticValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
+def _pick(
+    vendor: str, response: httpx.Response, what: str, at: Callable[[Any], Any] | None, raw: Any
+) -> Any:
+    """``at(raw)``; an envelope that is not there is :class:`UnparsableAnswer`."""
+    if at is None:
+        return raw
+    try:
+        return at(raw)
+    except (LookupError, TypeError, AttributeError):
+        raise _unparsable(vendor, response, what, "not the documented envelope") from None
+
+
 def parse(
     vendor: str,
     response: httpx.Response,
@@ -102,8 +114,7 @@ def parse(
     raw = body(vendor, response, what)
     if not isinstance(raw, dict):
         raise _unparsable(vendor, response, what, f"a JSON {type(raw).__name__}, not an object")
-    if at is not None:
-        raw = at(raw)
+    raw = _pick(vendor, response, what, at, raw)
     try:
         return model.model_validate(raw)
     except PydanticValidationError as exc:
@@ -124,8 +135,7 @@ def rows(
     that is not E.164, say) is skipped with a warning, so one strange row neither hides
     the others nor reaches a URL path, the state or a purchase.
     """
-    raw = body(vendor, response, what)
-    found = at(raw) if at is not None else raw
+    found = _pick(vendor, response, what, at, body(vendor, response, what))
     if not isinstance(found, list):
         raise _unparsable(vendor, response, what, "no list of results in the answer")
     return each(vendor, found, model, what)

@@ -93,7 +93,13 @@ class Vendor(abc.ABC):
 
     @abc.abstractmethod
     def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
-        """The owned number, or ``None`` when the account does not own it (404 = gone)."""
+        """The owned number, or ``None`` when the account does not own it.
+
+        ``None`` needs two witnesses: the vendor's own not-found answer for the number (its
+        wire module's ``not_found`` shape) and a working listing without it
+        (``_shared.listed_after_not_found``), or, for list-only vendors, a listing that
+        parses as the vendor's and lacks it. Anything less raises.
+        """
 
     @abc.abstractmethod
     def list_owned(self) -> Iterator[OwnedNumber]:
@@ -108,7 +114,8 @@ class Vendor(abc.ABC):
 
     @abc.abstractmethod
     def release(self, number: str, vendor_id: str) -> None:
-        """Give the number back. A number the account no longer owns is success (404 = done)."""
+        """Give the number back. "Already gone" is success only on the same two witnesses
+        as :meth:`get`; a 404 the vendor's error shape does not explain is a ``ConfigError``."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release network resources."""
