@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ._grpc import CheckOutcome, DiffOutcome, ProviderError, ProviderProcess
 from ._plan import RunError
-from ._state import ResourceState
+from ._state import PendingOperation, ResourceState
 from .engine import OPERATIONS, EngineError, LocalEngine, Program, RunResult
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "DiffOutcome",
     "EngineError",
     "LocalEngine",
+    "PendingOperation",
     "Program",
     "ProviderError",
     "ProviderProcess",
