@@ -1,5 +1,10 @@
 """``pulumi-phonenumbers`` / ``python -m pulumi_phonenumbers``: the command line.
 
+``search [--vendor V] [--country US] [--area-code 415] [--contains 55] [--capabilities
+voice,sms] [--max-monthly-cost 1] [--limit 20] [--json]`` prints what a ``PhoneNumber`` with
+those criteria would be offered (never buys); exit 0 when something is offered, 1 when
+nothing is, 2 on bad criteria or a vendor error.
+
 ``audit --vendor V [--state FILE]... [--release [--yes]] [--adopt-program]
 [--import-commands] [--json]`` lists the numbers a vendor account owns, marks those the
 stack states (their union) do not hold, and can release them (after confirmation) or print
@@ -22,10 +27,10 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import audit as _audit
-from . import audit_output
+from . import audit_output, search_output
 from ._cli_safety import (
     Redacting,
     SafeParser,
@@ -35,8 +40,10 @@ from ._cli_safety import (
     mask_typed,
     typed_credentials,
 )
+from ._purchase import criteria_text
 from .config import CONFIG_KEYS, NAMESPACE, Settings
 from .errors import PhoneNumbersError
+from .lookup import InvalidCriteria, find_available, validate_criteria
 from .vendors import REGISTRY, get_vendor
 
 __all__ = ["main"]
@@ -57,6 +64,7 @@ def _parser() -> SafeParser:
         "commands.",
     )
     cmd.add_argument("--vendor", required=True, choices=sorted(REGISTRY))
+    _credential_arguments(cmd)
     cmd.add_argument(
         "--state",
         metavar="FILE",
@@ -64,19 +72,6 @@ def _parser() -> SafeParser:
         default=[],
         help="`pulumi stack export` JSON file (or the local engine's state); repeat it for "
         "every stack that uses the account: the audit compares with their union",
-    )
-    cmd.add_argument(
-        "--config",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="stack config such as plivoAuthId=MA... (repeatable; the "
-        "phonenumbers: prefix is optional)",
-    )
-    cmd.add_argument(
-        "--config-file",
-        metavar="FILE",
-        help="Pulumi.<stack>.yaml, or `pulumi config --json --show-secrets` output",
     )
     cmd.add_argument(
         "--release",
@@ -96,7 +91,74 @@ def _parser() -> SafeParser:
         "(native provider) for the unmanaged numbers",
     )
     cmd.add_argument("--json", action="store_true", help="print the report as JSON")
+    _search_parser(commands)
     return parser
+
+
+def _credential_arguments(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument(
+        "--config",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="stack config such as plivoAuthId=MA... (repeatable; the "
+        "phonenumbers: prefix is optional)",
+    )
+    cmd.add_argument(
+        "--config-file",
+        metavar="FILE",
+        help="Pulumi.<stack>.yaml, or `pulumi config --json --show-secrets` output",
+    )
+
+
+def _search_parser(commands: Any) -> None:
+    cmd = commands.add_parser(
+        "search",
+        help="show the numbers a PhoneNumber with these criteria would be offered (buys nothing)",
+        description="Search a vendor's inventory with PhoneNumber's criteria and print the "
+        "candidates with locality, capabilities and prices. Never buys.",
+    )
+    cmd.add_argument("--vendor", choices=sorted(REGISTRY), help="default: phonenumbers:vendor")
+    _credential_arguments(cmd)
+    cmd.add_argument("--country", default="US", help="ISO 3166-1 alpha-2 (default US)")
+    cmd.add_argument("--number-type", default="local", help="local (default), mobile, toll_free")
+    cmd.add_argument("--area-code")
+    cmd.add_argument("--contains", help="digits the number must contain")
+    cmd.add_argument("--capabilities", help="comma-separated: voice,sms,mms")
+    cmd.add_argument("--max-monthly-cost", type=float, metavar="AMOUNT")
+    cmd.add_argument("--limit", type=int, default=20, help="at most this many (1-100, default 20)")
+    cmd.add_argument("--json", action="store_true", help="print the candidates as JSON")
+
+
+def _search_command(args: argparse.Namespace, out: Redacting, err: Redacting) -> int:
+    _require_files("--config-file", [args.config_file] if args.config_file else [])
+    settings = _settings(args, err)
+    out.add(settings.secrets())
+    err.add(settings.secrets())
+    caps = [c for c in (args.capabilities or "").split(",") if c.strip()]
+    try:
+        vendor, query, options = validate_criteria(
+            settings,
+            vendor=args.vendor,
+            criteria={
+                "country": args.country,
+                "number_type": args.number_type,
+                "area_code": args.area_code,
+                "contains": args.contains,
+                "capabilities": caps or None,
+                "max_monthly_cost": args.max_monthly_cost,
+            },
+        )
+        results = find_available(settings, vendor, query, options, args.limit)
+    except InvalidCriteria as exc:
+        for field, reason in exc.failures:
+            err.write(f"error: --{field.replace('_', '-')}: {reason}\n")
+        return 2
+    if args.json:
+        out.write(search_output.results_json(results))
+    else:
+        out.write(search_output.results_table(results, f"{criteria_text(query)} at {vendor}"))
+    return 0 if results else 1
 
 
 def _config_item(index: int, item: str) -> tuple[str, str]:
@@ -257,6 +319,8 @@ def main(
     try:
         if args.command == "audit":
             return _audit_command(args, safe_out, safe_err)
+        if args.command == "search":
+            return _search_command(args, safe_out, safe_err)
     except PhoneNumbersError as exc:
         safe_err.write(f"error: {exc}\n")
         return 2

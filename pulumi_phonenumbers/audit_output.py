@@ -19,6 +19,7 @@ from .models import Money, OwnedNumber
 __all__ = [
     "NATIVE_TYPE",
     "adopt_program",
+    "clean_text",
     "import_commands",
     "money_text",
     "release_question",
@@ -30,7 +31,7 @@ NATIVE_TYPE = "phonenumbers:index:PhoneNumber"
 _STATUS_WIDTH = 20
 
 
-def _clean(text: str, limit: int) -> str:
+def clean_text(text: str, limit: int) -> str:
     """Printable, one line, at most ``limit`` characters (``...`` marks a cut)."""
     text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -40,7 +41,7 @@ def money_text(money: Money | None) -> str:
     """``0.80 USD``: two decimals (half up) and the currency; ``unknown`` for ``None``."""
     if money is None:
         return "unknown"
-    return f"{amount_text(money) or '?'} {_clean(money.currency, 8) or '?'}"
+    return f"{amount_text(money) or '?'} {clean_text(money.currency, 8) or '?'}"
 
 
 def _monthly(money: Money | None) -> str:
@@ -95,7 +96,7 @@ def report_text(report: AuditReport) -> str:
     rows = [
         (
             owned.number,
-            _clean(owned.status, _STATUS_WIDTH),
+            clean_text(owned.status, _STATUS_WIDTH),
             _monthly(report.cost(owned)),
             _mark(report, owned),
         )

@@ -145,7 +145,7 @@ def find_available(
     meet the criteria (a broken or over-eager search) are left out.
     """
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidCriteria([("limit", f"limit must be 1-{MAX_LIMIT}, got {limit!r}")])
+        raise InvalidCriteria([("limit", f"must be 1-{MAX_LIMIT}, got {limit!r}")])
     vendor = get_vendor(vendor_name, settings)
     found: dict[str, AvailableNumberResult] = {}
     try:

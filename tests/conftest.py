@@ -49,6 +49,7 @@ MODULE_TIERS: dict[str, str] = {
     "test_examples": "program",
     "test_fleet": "program",
     "test_lookup": "program",
+    "test_search_cli": "contract",
     "test_readme": "program",
     "test_pulumi_cli_build": "program",
     "test_cli_quickstart": "cli",
