@@ -214,6 +214,20 @@ def test_a_released_number_lingers_until_expire_at_and_reads_as_gone(sinch: Back
     assert not _api(sinch, "GET", f"/activeNumbers/{owned.number}").json()["expireAt"]
 
 
+def test_capabilities_is_plural_and_a_singular_spelling_filters_nothing(sinch: Backend) -> None:
+    """``capabilities`` (OAS 1.0.3, sinch 2.3.0); ``capability`` is an unknown parameter."""
+    base = {"regionCode": "GB", "type": "LOCAL"}  # GB local numbers are voice-only
+    plural = _api(sinch, "GET", "/availableNumbers", params={**base, "capabilities": "SMS"})
+    singular = _api(sinch, "GET", "/availableNumbers", params={**base, "capability": "SMS"})
+    assert plural.status_code == singular.status_code == 200
+    assert plural.json()["availableNumbers"] == []
+    assert singular.json()["availableNumbers"]  # ignored, so nothing was filtered
+    sinch.control("DELETE", "requests")
+    _client(sinch).search(NumberQuery(country="US", capabilities=("sms",)))
+    (query,) = [q for _, p, q in sinch.requests() if p.endswith("/availableNumbers")]
+    assert "capabilities=SMS" in query and "capability=" not in query
+
+
 def test_malformed_requests_get_invalid_argument(sinch: Backend) -> None:
     missing = _api(sinch, "GET", "/availableNumbers", params={"regionCode": "US"})
     assert missing.status_code == 400

@@ -428,7 +428,7 @@ class KrosAIFace(Face):
         return json_response(self._number(self._owned_or_404(pn_id), detail=True))
 
     def update(self, request: Request, pn_id: str) -> Response:
-        """``PATCH /phone-numbers/{id}``: endpoint and call directions, either spelling."""
+        """``PATCH /phone-numbers/{id}``: endpoint and call directions, the dialect's spelling."""
         body = self.json_body(request, required=True)
         record = self._owned_or_404(pn_id)
         routing = self._routing(body, purchase=False, dialect=self._dialect())

@@ -8,7 +8,9 @@ Numbers in paths are accepted raw (``+1415...``) or URL-encoded (``%2B1415...``)
 custom-method suffixes ``:rent``, ``:rentAny`` and ``:release`` are part of the last path
 segment. ``:rent`` / ``:rentAny`` only take US ``LOCAL`` numbers (deprecated endpoints).
 ``GET /activeNumbers`` without ``type`` lists ``MOBILE`` numbers only (Sinch's quirk).
-Unknown request fields are accepted. See :mod:`._sinch_numbers` for shapes and provisioning.
+Unknown request fields and query parameters are ignored (so a singular ``capability``, the
+spelling of one docs page, filters nothing: the OAS and the SDK say ``capabilities``).
+See :mod:`._sinch_numbers` for shapes and provisioning.
 
 Switches (``POST /_emulator/settings``):
 
@@ -234,9 +236,9 @@ class SinchFace(Face):
         if "type" not in args:
             raise invalid("type", "is required")
         number_type = _number_type(args.get("type"))
-        caps = _capabilities(
-            args.getlist("capabilities") + args.getlist("capability"), "capabilities"
-        )
+        # `capabilities` (OAS 1.0.3, sinch 2.3.0); a singular `capability` is an unknown
+        # parameter, ignored as the real gateway would: the filter then simply does not apply.
+        caps = _capabilities(args.getlist("capabilities"), "capabilities")
         filters = wire.pattern_filter(
             args.get("numberPattern.pattern"),
             args.get("numberPattern.searchPattern"),
@@ -337,9 +339,7 @@ class SinchFace(Face):
         args = request.args
         number_type = _number_type(args.get("type", "MOBILE"))
         region = (args.get("regionCode") or "").upper()
-        caps = set(
-            _capabilities(args.getlist("capability") + args.getlist("capabilities"), "capability")
-        )
+        caps = set(_capabilities(args.getlist("capabilities"), "capabilities"))
         filters = wire.pattern_filter(
             args.get("numberPattern.pattern"),
             args.get("numberPattern.searchPattern"),
