@@ -25,10 +25,11 @@ pytestmark = pytest.mark.cli
 WORKFLOW = EXAMPLES / "gitops" / ".github" / "workflows" / "phonenumbers.yml"
 
 
-def _step(job: str, starts: str) -> str:
+def _step(job: str, starts: str) -> tuple[str, dict[str, str]]:
+    """The step's ``run:`` line and its own ``env:`` block."""
     doc = yaml.safe_load(WORKFLOW.read_text())
-    lines = [s["run"] for s in doc["jobs"][job]["steps"] if "run" in s]
-    return next(line for line in lines if line.startswith(starts))
+    steps = [s for s in doc["jobs"][job]["steps"] if s.get("run", "").startswith(starts)]
+    return steps[0]["run"], {k: str(v) for k, v in (steps[0].get("env") or {}).items()}
 
 
 @pytest.fixture
@@ -39,8 +40,9 @@ def plivo(tmp_path: Path) -> Iterator[Backend]:
 
 
 def test_gitops_workflow_commands_run_as_written(plivo: Backend, tmp_path: Path) -> None:
-    preview_line = _step("preview", "pulumi preview --diff")
-    up_line = _step("up", "pulumi up --yes")
+    preview_line, preview_env = _step("preview", "pulumi preview --diff")
+    up_line, up_env = _step("up", "pulumi up --yes")
+    assert preview_env == {"PHONENUMBERS_PREVIEW_INVENTORY": "true"} and up_env == {}
     targets = vendor_class("plivo").info.target_examples
     cli = PulumiCLI(EXAMPLES / "gitops", tmp_path / "work", stack="prod", stack_files=True)
     cli.run("stack", "init", "prod")
@@ -54,12 +56,21 @@ def test_gitops_workflow_commands_run_as_written(plivo: Backend, tmp_path: Path)
     prod = yaml.safe_load((cli.project / "Pulumi.prod.yaml").read_text())["config"]
     assert prod["phonenumbers:vendor"] == "plivo" and "plivoAuthToken" not in str(prod)
 
-    # pull request: the plan, nothing bought
+    # pull request: the plan (previewInventory searches), nothing bought
     before = marks([plivo])
-    pr = cli.shell(preview_line, ci_env)
+    pr = cli.shell(preview_line, {**ci_env, **preview_env})
     assert pr.returncode == 0, pr.output
     assert "main-line" in pr.stdout and "+ 5 to create" in pr.stdout  # stack, fleet, 3 numbers
     assert marks([plivo]) == before
+
+    # a pull request asking for numbers that cannot be had fails at preview, naming why
+    cli.set_config("areaCode", "999")
+    pr = cli.shell(preview_line, {**ci_env, **preview_env})
+    assert pr.returncode != 0
+    assert "area_code" in pr.output, pr.output
+    assert "no US local number in 999 with voice at plivo" in pr.output
+    assert marks([plivo]) == before
+    cli.set_config("areaCode", "415")
 
     # merge to main: applied
     main = cli.shell(up_line, ci_env)
@@ -69,7 +80,7 @@ def test_gitops_workflow_commands_run_as_written(plivo: Backend, tmp_path: Path)
 
     # a routing change goes through the same two steps: updates only
     cli.set_config("voiceTarget", targets[1])
-    pr = cli.shell(preview_line, ci_env)
+    pr = cli.shell(preview_line, {**ci_env, **preview_env})
     assert pr.returncode == 0 and "3 to update" in pr.stdout, pr.output
     assert targets[1] in pr.stdout  # --diff shows the new routing
     routed = marks([plivo])
