@@ -111,26 +111,27 @@ def validate(
     """
     if not isinstance(news, Mapping):
         return {}, [("", "the inputs must be an object")]
-    return _Validation(news, vendors).run(default_vendor)
+    return _Validation(news, default_vendor, vendors).run()
 
 
 class _Validation:
     """One pass over an input bag: one method per input, each filling ``out``."""
 
-    def __init__(self, news: Mapping[str, Any], vendors: Mapping[str, Any]) -> None:
+    def __init__(
+        self, news: Mapping[str, Any], default_vendor: str, vendors: Mapping[str, Any]
+    ) -> None:
         self.news = news
+        self.default_vendor = default_vendor
         self.vendors = vendors
         self.out: dict[str, Any] = {}
         self.failures: list[tuple[str, str]] = []
         self.info: Any = None
         self.vendor_name: Any = None
-        self.default_vendor = ""
 
     def fail(self, prop: str, reason: str) -> None:
         self.failures.append((prop, reason))
 
-    def run(self, default_vendor: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        self.default_vendor = default_vendor
+    def run(self) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.unknown_keys()
         self.vendor()
         self.country_and_number()
