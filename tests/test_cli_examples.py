@@ -103,8 +103,7 @@ def test_example_lifecycle_through_the_cli(
     else:
         assert sorted(events(vendors, "buy", before)) == sorted(numbers.values())
 
-    for key, value in case.routing_edit(backends).items():
-        cli.set_config(key, value)
+    cli.set_all(case.routing_edit(backends))
     plan = cli.preview_json()
     ops = phone_ops(plan)
     assert ops["update"] == len(numbers), ops

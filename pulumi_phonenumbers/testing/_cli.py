@@ -232,16 +232,23 @@ class PulumiCLI:
     def init(self, config: Mapping[str, Any]) -> None:
         """Create the stack and set its config (credentials as secrets)."""
         self.run("stack", "init", self.stack)
-        for key, value in config.items():
-            self.set_config(key, value)
+        self.set_all(config)
 
     def set_config(self, key: str, value: Any, secret: bool | None = None) -> None:
         """``pulumi config set [--secret] key value`` (non-strings as JSON); credentials
         are always secrets."""
-        text = value if isinstance(value, str) else json.dumps(value)
         as_secret = key in _SECRET_KEYS if secret is None else secret
         flags = ["--secret"] if as_secret else []
-        self.run("config", "set", "--stack", self.stack, *flags, "--", key, text)
+        self.run("config", "set", "--stack", self.stack, *flags, "--", key, _text(value))
+
+    def set_all(self, config: Mapping[str, Any]) -> None:
+        """``pulumi config set-all``: one command for many keys, credentials as secrets."""
+        if not config:
+            return
+        pairs = []
+        for key, value in config.items():
+            pairs += ["--secret" if key in _SECRET_KEYS else "--plaintext", f"{key}={_text(value)}"]
+        self.run("config", "set-all", "--stack", self.stack, *pairs)
 
     def up(self, *flags: str) -> dict[str, Any]:
         """``pulumi up --yes --skip-preview``; the stack outputs afterwards."""
@@ -281,3 +288,8 @@ class PulumiCLI:
     def remove(self) -> None:
         """``pulumi stack rm --yes`` (refuses while the stack still has resources)."""
         self.run("stack", "rm", "--yes", self.stack)
+
+
+def _text(value: Any) -> str:
+    """A config value as the CLI takes it: strings as they are, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
