@@ -37,6 +37,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+	$(PY) bench/realcli.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check pulumi_phonenumbers tests scripts bench examples

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -50,3 +51,23 @@ def test_a_built_cli_is_reused_and_reports_its_version() -> None:
     assert time.monotonic() - started < 60
     launcher = (TOOLS_BIN / "pulumi-resource-pulumi-python").read_text()
     assert "PULUMI_RUNTIME_VIRTUALENV" in launcher and "-m pulumi.dynamic" in launcher
+
+
+@pytest.mark.parametrize("required", [False, True], ids=["skip", "required"])
+def test_cli_tests_skip_without_a_cli_unless_ci_requires_it(required: bool) -> None:
+    env = {"PHONENUMBERS_PULUMI": "", "PHONENUMBERS_REQUIRE_CLI": "1" if required else "0"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_cli_demo.py"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if required:
+        assert proc.returncode == 1 and "1 error" in proc.stdout, proc.stdout
+        assert "PHONENUMBERS_REQUIRE_CLI=1 but no pulumi CLI" in proc.stdout
+    else:
+        assert proc.returncode == 0 and "1 skipped" in proc.stdout, proc.stdout
+        assert "run `make pulumi-cli`" in proc.stdout

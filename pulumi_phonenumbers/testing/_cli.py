@@ -50,7 +50,13 @@ PASSPHRASE = "throw-away-local-passphrase"
 
 
 def pulumi_binary() -> str | None:
-    """``.tools/bin/pulumi`` when built, else the ``pulumi`` on ``PATH``, else None."""
+    """``.tools/bin/pulumi`` when built, else the ``pulumi`` on ``PATH``, else None.
+
+    ``PHONENUMBERS_PULUMI`` overrides both: the path of the CLI to use ("" = none).
+    """
+    if "PHONENUMBERS_PULUMI" in os.environ:
+        chosen = os.environ["PHONENUMBERS_PULUMI"]
+        return chosen if chosen and os.access(chosen, os.X_OK) else None
     built = TOOLS_BIN / "pulumi"
     if built.is_file() and os.access(built, os.X_OK):
         return str(built)
