@@ -55,8 +55,7 @@ def backend(shared_backend: Backend) -> Backend:
 def _everything(process: ProviderProcess) -> str:
     """Close the process and return all it wrote (stderr, and stdout after the port line)."""
     process.close()
-    rest = process.proc.stdout.read() if process.proc.stdout else ""
-    return process.stderr + rest
+    return process.stderr + process.stdout_rest
 
 
 def _assert_clean(secrets: list[str], *texts: Any) -> None:

@@ -105,6 +105,8 @@ class ProviderProcess:
             raise RuntimeError(f"provider did not start: {line!r} {err}")
         self.port = int(line)
         self.stderr_lines: list[str] = []
+        #: What the process wrote to stdout after its port line (filled in by close()).
+        self.stdout_rest = ""
         self._loops = LoopPool()  # the serializer is a coroutine; loops closed in close()
         self._pump = threading.Thread(target=self._drain, daemon=True)
         self._pump.start()
@@ -127,6 +129,8 @@ class ProviderProcess:
         self.proc.kill()
         self.proc.wait(timeout=10)
         self._pump.join(timeout=10)
+        if self.proc.stdout is not None and not self.proc.stdout.closed:
+            self.stdout_rest = self.proc.stdout.read()
         for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if pipe is not None:
                 pipe.close()
