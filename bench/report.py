@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["render", "verdicts"]
+__all__ = ["SECTIONS", "footer", "header", "section", "verdicts"]
 
 
 def _verdict(passed: bool | None) -> str:
@@ -253,26 +253,38 @@ def verdicts(results: dict[str, Any]) -> tuple[int, int]:
     return sum(flags), len(flags)
 
 
-def render(results: dict[str, Any]) -> str:
-    """The whole table."""
+def header(results: dict[str, Any]) -> list[str]:
+    """Where and when the figures come from."""
     m = results["machine"]
-    lines = [
-        f"pulumi-phonenumbers benchmark  {results['started']}  ({results['seconds']:.0f} s)",
+    took = f"  ({results['seconds']:.0f} s)" if "seconds" in results else ""
+    return [
+        f"pulumi-phonenumbers benchmark  {results['started']}{took}",
         f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, "
         f"load average {' '.join(map(str, m['load_average']))}",
         f"vendors: {', '.join(results['vendors']) or '(none emulated)'}",
         "",
     ]
-    sections = [
-        _calls(results["calls"]) if "calls" in results else [],
-        _latency(results.get("latency", [])),
-        _startup(results["startup"]) if "startup" in results else [],
-        _fleet(results.get("fleet", [])),
-        _sdk(results["sdk"]) if "sdk" in results else [],
-    ]
-    for section in sections:
-        if section:
-            lines += [*section, ""]
+
+
+def section(name: str, results: dict[str, Any]) -> list[str]:
+    """One section's table ([] when it did not run)."""
+    if name == "calls":
+        return _calls(results["calls"]) if "calls" in results else []
+    if name == "latency":
+        return _latency(results.get("latency", []))
+    if name == "startup":
+        return _startup(results["startup"]) if "startup" in results else []
+    if name == "fleet":
+        return _fleet(results.get("fleet", []))
+    if name == "sdk":
+        return _sdk(results["sdk"]) if "sdk" in results else []
+    raise KeyError(name)
+
+
+SECTIONS = ("calls", "latency", "startup", "fleet", "sdk")
+
+
+def footer(results: dict[str, Any]) -> str:
+    """The verdict line."""
     passed, total = verdicts(results)
-    lines.append(f"floors: {passed}/{total} PASS")
-    return "\n".join(lines)
+    return f"floors: {passed}/{total} PASS"

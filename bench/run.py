@@ -28,7 +28,7 @@ if __name__ == "__main__":  # run as a script: import the bench package, not ben
 from bench import calls, fleet, latency, report, sdk, startup  # noqa: E402
 from bench.common import emulated, machine  # noqa: E402
 
-SECTIONS = ("calls", "latency", "startup", "fleet", "sdk")
+SECTIONS = report.SECTIONS
 DEFAULT_JSON = _HERE / "results.json"
 
 
@@ -70,8 +70,11 @@ def _fleet_runs(n: int) -> list[dict[str, Any]]:
     return runs
 
 
-def run(argv: list[str] | None = None) -> dict[str, Any]:
-    """Run the selected sections and return the results (nothing printed)."""
+def run(
+    argv: list[str] | None = None, progress: Callable[[str, dict[str, Any]], None] | None = None
+) -> dict[str, Any]:
+    """Run the selected sections and return the results; ``progress(name, results)`` is
+    called before the first section (name ``""``) and after each one."""
     args = _options(argv)
     started = time.time()
     vendors = [v for v in args.vendors.split(",") if v] or emulated()
@@ -92,6 +95,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
             else {"skipped": "no Plivo emulator"}
         ),
     }
+    if progress:
+        progress("", results)
     for name in SECTIONS:
         if name not in args.sections:
             continue
@@ -101,6 +106,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         except Exception:
             results.setdefault("errors", {})[name] = traceback.format_exc()
         results.setdefault("section_seconds", {})[name] = round(time.perf_counter() - began, 1)
+        if progress:
+            progress(name, results)
     results["seconds"] = round(time.time() - started, 1)
     results["machine"]["load_average_after"] = machine()["load_average"]
     if args.json:
@@ -109,9 +116,17 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the table; exit 1 with ``--strict`` when a floor does not hold."""
-    results = run(argv)
-    print(report.render(results))
+    """Print the table, each section as it finishes; exit 1 with ``--strict`` when a floor
+    does not hold."""
+
+    def show(name: str, results: dict[str, Any]) -> None:
+        lines = report.section(name, results) if name else report.header(results)
+        if name:
+            lines.append(f"({results['section_seconds'][name]:.0f} s)\n")
+        print("\n".join(lines), flush=True)
+
+    results = run(argv, show)
+    print(f"{report.footer(results)}  (all sections: {results['seconds']:.0f} s)")
     for name, text in results.get("errors", {}).items():
         print(f"\nsection {name} crashed:\n{text}", file=sys.stderr)
     passed, total = report.verdicts(results)

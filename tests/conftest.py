@@ -20,6 +20,7 @@ TIERS = ("unit", "contract", "grpc", "program", "cli", "bench")
 #: Each module's tier: the heaviest layer it uses. A module (or a test) may declare its own
 #: with ``pytestmark`` / a mark; a module missing here counts as ``program``.
 MODULE_TIERS: dict[str, str] = {
+    "test_answers": "unit",
     "test_e164_inputs": "unit",
     "test_http": "unit",
     "test_resource_shape": "unit",

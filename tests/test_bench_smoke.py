@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +35,20 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any],
         argv += ["--sections", "startup,fleet"]
     else:
         argv += ["--vendors", VENDOR]
-    done = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "bench/run.py", *argv],
         cwd=ROOT,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=600,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(out.read_text()), done.stdout
+    assert proc.stdout is not None and proc.stderr is not None
+    arrivals = [(time.monotonic(), line) for line in proc.stdout]  # as each is printed
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=600) == 0, stderr[-3000:]
+    first_section = next(t for t, line in arrivals if line.startswith("("))
+    assert first_section < arrivals[-1][0] - 0.5, "sections are printed only at the end"
+    return json.loads(out.read_text()), "".join(line for _, line in arrivals)
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +123,8 @@ def test_report_renders_every_section(bench_run: tuple[dict[str, Any], str]) -> 
         assert heading in text
     if VENDOR is not None:
         assert "1. API calls per operation" in text and "2. 8 creates" in text
-    assert "floors: " in text and " PASS" in text
+    assert text.startswith("pulumi-phonenumbers benchmark")
+    assert text.splitlines()[-1].startswith("floors: ") and " PASS" in text
 
 
 # The bench package's own helpers, imported the way bench/run.py finds them: from the
