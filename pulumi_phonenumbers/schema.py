@@ -6,14 +6,15 @@ Plain Python: no Pulumi import.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .config import CONFIG_KEYS
-from .inputs import INPUT_KEYS, ROUTING_KEYS
+from .inputs import CRITERIA_KEYS, INPUT_KEYS, ROUTING_KEYS
 from .models import CAPABILITIES, Routing
 from .vendors import REGISTRY
 
-__all__ = ["build_schema"]
+__all__ = ["build_schema", "render_schema"]
 
 _ROUTING_DOCS = {
     "voice_target": "Where inbound calls go: a Plivo app id, Sinch Voice app id (UUID), KrosAI "
@@ -108,6 +109,21 @@ _FLEET_OUTPUTS: dict[str, tuple[dict[str, Any], str]] = {
 }
 
 
+_FUNCTION_INPUTS: dict[str, tuple[dict[str, Any], str]] = {
+    **{k: v for k, v in _INPUT_DOCS.items() if k in ("vendor", "vendor_options", *CRITERIA_KEYS)},
+    "limit": ({"type": "integer"}, "Most candidates returned (1-100, default 20)."),
+}
+_AVAILABLE: dict[str, tuple[dict[str, Any], str]] = {
+    "number": ({"type": "string"}, "The E.164 number offered."),
+    "monthly_cost": ({"type": "number"}, "Monthly price."),
+    "setup_cost": ({"type": "number"}, "One-off setup price."),
+    "currency": ({"type": "string"}, "Currency of the prices."),
+    "locality": ({"type": "string"}, "Place name of the number."),
+    "capabilities": ({"type": "array", "items": {"type": "string"}}, "What it supports."),
+    "number_type": ({"type": "string"}, "The number's type."),
+}
+
+
 def _props(table: dict[str, tuple[dict[str, Any], str]]) -> dict[str, Any]:
     return {name: {**spec, "description": doc} for name, (spec, doc) in sorted(table.items())}
 
@@ -134,7 +150,8 @@ def build_schema(version: str = "0.1.0") -> dict[str, Any]:
         "displayName": "Phone numbers",
         "version": version,
         "description": "Telephone numbers as infrastructure: search, buy, route and release "
-        "numbers at Plivo, Sinch, KrosAI, Bolna and Sondos AI (Python dynamic provider).",
+        "numbers at Plivo, Sinch, KrosAI, Bolna and Sondos AI. Served by the native plugin "
+        "`pulumi-resource-phonenumbers`; Python programs use the dynamic `PhoneNumber`.",
         "keywords": ["telephony", "phone-numbers", "category/utility", "kind/native"],
         "language": {"python": {"packageName": "pulumi_phonenumbers"}},
         "config": {"variables": config},
@@ -147,12 +164,19 @@ def build_schema(version: str = "0.1.0") -> dict[str, Any]:
                     name: {"type": _ROUTING_TYPES.get(name, "string"), "description": doc}
                     for name, doc in sorted(_ROUTING_DOCS.items())
                 },
-            }
+            },
+            "phonenumbers:index:AvailableNumber": {
+                "type": "object",
+                "description": "A number a vendor offers now.",
+                "properties": _props(_AVAILABLE),
+                "required": sorted(_AVAILABLE),
+            },
         },
         "resources": {
             "phonenumbers:index:PhoneNumber": {
-                "description": "A telephone number. Runtime type token "
-                "`pulumi-python:dynamic/phonenumbers:PhoneNumber` (a Python dynamic resource).",
+                "description": "A telephone number. The Python dynamic resource of the same "
+                "inputs has the runtime type token "
+                "`pulumi-python:dynamic/phonenumbers:PhoneNumber`.",
                 "inputProperties": inputs,
                 "requiredInputs": [],
                 "properties": outputs,
@@ -167,4 +191,27 @@ def build_schema(version: str = "0.1.0") -> dict[str, Any]:
                 "required": ["monthly_cost", "numbers"],
             },
         },
+        "functions": {
+            "phonenumbers:index:getAvailableNumbers": {
+                "description": "Numbers a vendor offers now that meet the criteria, as "
+                "`PhoneNumber` would search (same validation). Searches only; never buys.",
+                "inputs": {"type": "object", "properties": _props(_FUNCTION_INPUTS)},
+                "outputs": {
+                    "type": "object",
+                    "properties": {
+                        "numbers": {
+                            "type": "array",
+                            "items": {"$ref": "#/types/phonenumbers:index:AvailableNumber"},
+                            "description": "The candidates, at most `limit`.",
+                        }
+                    },
+                    "required": ["numbers"],
+                },
+            }
+        },
     }
+
+
+def render_schema(version: str = "0.1.0") -> str:
+    """``schema.json``'s exact text: what ``scripts/gen_schema.py`` writes, the plugin serves."""
+    return json.dumps(build_schema(version), indent=2, sort_keys=False) + "\n"

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pulumi_phonenumbers.schema import build_schema  # noqa: E402
+from pulumi_phonenumbers.schema import render_schema  # noqa: E402
 
 
 def render() -> str:
     """The schema text exactly as committed."""
-    return json.dumps(build_schema(), indent=2, sort_keys=False) + "\n"
+    return render_schema()
 
 
 if __name__ == "__main__":

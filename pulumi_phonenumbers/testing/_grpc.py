@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,11 +86,18 @@ class ProviderProcess:
     ends in any way (see ``_LAUNCHER``).
     """
 
-    def __init__(self, env: Mapping[str, str] | None = None, python: str = sys.executable) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        python: str = sys.executable,
+        command: Sequence[str] | None = None,
+    ) -> None:
+        """Start ``python -m pulumi.dynamic``, or ``command`` (another plugin executable,
+        such as ``pulumi-resource-phonenumbers``) when given."""
         full_env = {**os.environ, **(env or {})}
         full_env.setdefault("PULUMI_PROJECT", "phonenumbers-test")
         self.proc = subprocess.Popen(
-            [python, "-u", "-c", _LAUNCHER],
+            list(command) if command is not None else [python, "-u", "-c", _LAUNCHER],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
