@@ -1,39 +1,56 @@
-"""Buying a number without leaking one or buying one twice.
+"""Buying a number without leaking one, buying one twice, or taking over someone else's.
 
-The provider's create path (``PhoneNumberProvider._buy_exact`` / ``_buy_matching``)
-delegates here. The rules (DESIGN.md §4, issue 5):
+The provider's create path delegates here, and this is the only code that composes vendor
+verbs: a vendor's ``buy`` is one purchase request carrying the routing fields its
+:attr:`~pulumi_phonenumbers.vendors.base.VendorInfo.purchase_routing` declares; routing
+that cannot ride on the purchase is applied here right after it, and a number whose
+create fails after the purchase is released here. The rules (DESIGN.md §4 and §6):
 
-* The HTTP layer retries a purchase only when it provably never reached the vendor
-  (connect error, 429). Any other failure of ``Vendor.buy`` is *ambiguous*: the vendor may
-  have committed it. Before doing anything else we ask the vendor whether the account now
-  owns the candidate. Owned: it is ours, keep it (and apply routing the purchase may not
-  have carried). Not owned: move on to the next candidate.
+* **Exact numbers are checked first.** Before buying a declared ``number`` the account is
+  asked whether it owns it already; if it does, the create fails ("adopt it with
+  ``adopt=True``") and nothing is bought.
+* **Candidates are checked against the criteria** (:func:`._criteria.off_criteria`)
+  before they are bought, whatever the vendor's search claimed.
+* **Every failed purchase attempt is verified** (one ownership GET, failure paths only),
+  whatever the error: timeout, reset, 5xx, 429, 401/403, 400/422, "not available". Not
+  owned: the attempt bought nothing. Owned:
+
+  - the vendor's purchase time, where its answer carries one, places the purchase before
+    our request was sent or after our attempt had ended (:mod:`._ownership`): another
+    stack's (or the console's), left alone;
+  - otherwise, after an ambiguous failure (timeout, reset, 5xx, an unparsable answer):
+    ours (the search or the exact-number check saw it unowned just before), kept;
+  - after a definitive refusal (401/403, 400/422, payment, compliance): ours, released
+    again, then the refusal is raised;
+  - after "not available" or a 429: our own committed request answered otherwise, or
+    another stack that won the race for it; no purchase time separates the two at that
+    scale, so it is left alone and reported with the ``audit`` hint.
 * A timeout, a dropped connection or a gateway 502/504 may mean the vendor is still
-  working on the request, so ownership is polled for a grace period (twice the
-  configured request timeout, at most 10 s) before we move on. Every candidate given up
-  on that way is checked once more at the end of the create; one that turned up late is
-  reported with the ``audit`` hint, never released (another stack on the same account
-  may have bought it meanwhile, and a released number is gone for good).
-* A definitive refusal (validation, payment, compliance) is checked too: a vendor whose
-  purchase takes several calls may have bought the number before failing, and a failed
-  create must leave nothing behind, so such a number is released again.
-* Anything that fails after the purchase (routing) releases the number, then raises.
-* Three ambiguous failures in a row end the search with the vendor's error (a failing
-  vendor is not a sold-out inventory).
+  working on the request, so ownership is polled for a grace period (twice the request
+  timeout, at most 10 s). Candidates given up on that way are checked once more at the
+  end of the create; one that turned up late is reported with the ``audit`` hint, never
+  released (another stack on the same account may have bought it meanwhile).
+* Three ambiguous failures in a row end the create with the vendor's error (a failing
+  vendor is not a sold-out inventory), and one create makes at most
+  :data:`MAX_ATTEMPTS` purchase attempts (a vendor refusing every purchase its search
+  offers must not be asked hundreds of times).
 
-Whatever remains uncertain (the vendor cannot be asked) ends in an error that names the
-number and the ``audit`` command that finds and fixes it.
+Whatever stays uncertain ends in an error or a warning that names the number and the
+``audit`` command that finds it.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager, ExitStack
+from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
+from ._claims import Claims
+from ._criteria import criteria_text, off_criteria
+from ._ownership import Attempt, verdict
 from .errors import (
     AuthError,
     ConfigError,
@@ -47,27 +64,15 @@ from .errors import (
 from .models import AvailableNumber, NumberQuery, OwnedNumber, Routing
 from .vendors.base import Vendor
 
-__all__ = ["Claim", "Purchase", "criteria_text"]
+__all__ = ["MAX_ATTEMPTS", "Purchase", "criteria_text"]
 
-#: ``claim(vendor, number)``: a context manager yielding False when a sibling holds it.
-Claim = Callable[[str, str], AbstractContextManager[bool]]
 _MAX_PAGES = 100
 _EXACT_TRIES = 3
 _FAILURES_IN_A_ROW = 3
 _ROUNDS = 5
+#: Purchase requests one create may make, over all its candidates.
+MAX_ATTEMPTS = 25
 _log = logging.getLogger("pulumi_phonenumbers.purchase")
-
-
-def criteria_text(query: NumberQuery) -> str:
-    """``country=US, number_type=local, area_code=415`` (unset criteria left out)."""
-    parts = []
-    for key, value in query.to_dict(exclude_none=True).items():
-        if value in ((), [], ""):
-            continue
-        if isinstance(value, list | tuple):
-            value = "+".join(str(v) for v in value)
-        parts.append(f"{key}={value}")
-    return ", ".join(parts)
 
 
 @dataclass
@@ -78,6 +83,7 @@ class _Tally:
     taken: set[str] = field(default_factory=set)
     held: set[str] = field(default_factory=set)
     pricey: set[str] = field(default_factory=set)
+    off: dict[str, str] = field(default_factory=dict)
 
 
 def _audit_hint(vendor: str) -> str:
@@ -87,6 +93,11 @@ def _audit_hint(vendor: str) -> str:
     )
 
 
+def _ambiguous(exc: Exception) -> bool:
+    """The vendor may have committed and its answer says nothing either way."""
+    return isinstance(exc, TransportError | ServerError) or not isinstance(exc, PhoneNumbersError)
+
+
 @dataclass
 class Purchase:
     """One create's purchase: candidates tried, doubtful ones, the number kept."""
@@ -94,7 +105,6 @@ class Purchase:
     vendor: Vendor
     routing: Routing
     options: Mapping[str, Any]
-    claim: Claim
     #: Seconds to poll ownership after a failure that may still commit.
     grace: float = 10.0
     doubtful: list[AvailableNumber] = field(default_factory=list)
@@ -102,30 +112,32 @@ class Purchase:
     #: The ambiguous failure of the last candidate (None when it was plainly taken).
     last_error: PhoneNumbersError | None = None
     failures_in_a_row: int = 0
-    #: Called, while the claim is still held, with ``(vendor, number)`` of each purchase:
-    #: the provider keeps such numbers claimed, so that sibling creates working from an
-    #: older search page skip them without a wasted purchase request.
-    on_bought: Callable[[str, str], None] = field(default=lambda vendor, number: None)
-    #: When (``time.monotonic()``) this process bought a number, or None. A search page
-    #: asked for before that moment is stale about it: the candidate is skipped.
-    bought_at: Callable[[str, str], float | None] = field(default=lambda vendor, number: None)
+    #: Purchase attempts made so far (at most :data:`MAX_ATTEMPTS`).
+    attempts: int = 0
+    #: Numbers found owned after our attempt that are not ours: number -> why.
+    theirs: dict[str, str] = field(default_factory=dict)
+    #: The claim set of this provider process (class level: DESIGN.md §4).
+    claims: ClassVar[Claims] = Claims()
 
     # -- the two ways to create --------------------------------------------------------
     def exact(self, candidate: AvailableNumber) -> OwnedNumber:
         """Buy exactly ``candidate``; :class:`NotAvailable` when it cannot be had."""
         name, number = self.vendor.name, candidate.number
-        with self.claim(name, number) as claimed:
+        with self.claims.claim(name, number) as claimed:
             if not claimed:
                 raise NotAvailable(
                     f"{name}: {number} is being bought by another resource of "
                     "this stack; declare it once",
                     vendor=name,
                 )
+            if self.vendor.get(number) is not None:
+                raise NotAvailable(self._already_owned(number, ""), vendor=name)
+            started = time.time()
             try:
                 for _ in range(_EXACT_TRIES):
-                    owned = self.one(candidate)
+                    owned = self.one(candidate, started)
                     if owned is not None:
-                        self.on_bought(name, owned.number)
+                        self.claims.mark_bought(name, owned.number)
                         return owned
                     if self.last_error is None:
                         break  # plainly taken; an ambiguous miss may still be for sale: retry
@@ -134,10 +146,20 @@ class Purchase:
                     raise self._gave_up()
             finally:
                 self.sweep()
+        if number in self.theirs:
+            raise NotAvailable(self._already_owned(number, self.theirs[number]), vendor=name)
         raise NotAvailable(
             f"{name}: {number} is not available for purchase; choose another "
             "number or drop `number` to search by criteria",
             vendor=name,
+        )
+
+    def _already_owned(self, number: str, why: str) -> str:
+        since = f" ({why})" if why else ""
+        return (
+            f"{self.vendor.name}: {number} is already owned by this account{since}: adopt it "
+            "with adopt=True (and release_on_delete=False if another stack holds it), or "
+            "check the number; nothing was bought"
         )
 
     def matching(self, query: NumberQuery) -> OwnedNumber:
@@ -176,21 +198,26 @@ class Purchase:
                 tally.seen.add(number)
                 if number in tally.taken:
                     continue
-                limit = query.max_monthly_cost
-                if limit is not None and candidate.monthly_cost.amount > limit:
-                    tally.pricey.add(number)
+                off = off_criteria(candidate, query)
+                if off is not None:
+                    if off[0] == "max_monthly_cost":
+                        tally.pricey.add(number)
+                    else:
+                        tally.off[number] = off[1]
                     continue
                 with ExitStack() as claim:
-                    if not claim.enter_context(self.claim(name, number)):
+                    if not claim.enter_context(self.claims.claim(name, number)):
                         tally.held.add(number)
                         continue
-                    bought = self.bought_at(name, number)
+                    bought = self.claims.bought_at(name, number)
                     if bought is not None and bought >= asked:
                         tally.held.add(number)  # a sibling create bought it after we asked
                         continue
-                    owned = self.one(candidate)
+                    if self.attempts >= MAX_ATTEMPTS:
+                        raise self._too_many(query, tally)
+                    owned = self.one(candidate, time.time())
                     if owned is not None:
-                        self.on_bought(name, owned.number)
+                        self.claims.mark_bought(name, owned.number)
                     if candidate in self.doubtful:
                         doubtful_claims.enter_context(claim.pop_all())
                 if owned is not None:
@@ -220,6 +247,14 @@ class Purchase:
             "confirmed none of them, so nothing was bought",
         )
 
+    def _too_many(self, query: NumberQuery, tally: _Tally) -> PhoneNumbersError:
+        return PhoneNumbersError(
+            f"{self.vendor.name}: gave up after {self.attempts} purchase attempts (the limit "
+            f"for one create): the vendor refused every candidate its search offered for "
+            f"{criteria_text(query)} ({len(tally.taken)} not available), so nothing was "
+            "bought. Run `pulumi up` again later, or relax the criteria"
+        )
+
     def _exhausted(self, query: NumberQuery, tally: _Tally) -> str:
         name, crit = self.vendor.name, criteria_text(query)
         if not tally.seen:
@@ -231,10 +266,14 @@ class Purchase:
                     (tally.taken, "taken meanwhile"),
                     (tally.held - tally.taken, "being bought by other resources of this stack"),
                     (tally.pricey, "above max_monthly_cost"),
+                    (set(tally.off), "off the criteria although the vendor's search offered them"),
                 )
                 if numbers
             ]
             found = f"all {len(tally.seen)} candidates are gone ({', '.join(counts)})"
+        if tally.off:
+            number, why = next(iter(tally.off.items()))
+            found += f"; e.g. {number}: {why}"
         return (
             f"{name}: inventory exhausted: no available number matches {crit}: {found}. "
             "Relax the criteria (drop area_code or contains, raise max_monthly_cost) or "
@@ -242,43 +281,92 @@ class Purchase:
         )
 
     # -- one candidate -----------------------------------------------------------------
-    def one(self, candidate: AvailableNumber) -> OwnedNumber | None:
-        """Buy ``candidate``: the number, or ``None`` to move on to the next candidate."""
-        carries = self.vendor.info.buy_carries_routing
+    def one(self, candidate: AvailableNumber, since: float) -> OwnedNumber | None:
+        """Buy ``candidate``: the number, or ``None`` to move on to the next candidate.
+
+        ``since`` (``time.time()``) is when this attempt began: just before its first
+        purchase request (for an exact number, before the first of its tries).
+        """
+        riding = self.vendor.info.purchase_routing
+        carried = Routing(**{k: v for k, v in self.routing.declared().items() if k in riding})
+        self.attempts += 1
         self.last_error = None
         try:
-            owned = self.vendor.buy(candidate, self.routing if carries else Routing(), self.options)
-        except NotAvailable:
-            if candidate not in self.doubtful:
-                return None
-            found = self.confirm(candidate, None, wait=False)  # our own late commit?
-            return self.complete(found, verify=True) if found else None
-        except (AuthError, ConfigError, RateLimited):
-            raise  # refused before anything happened
-        except (TransportError, ServerError) as exc:
-            found = self.confirm(candidate, exc, wait=self._may_still_commit(exc))
-            if found is not None:
-                return self.complete(found, verify=True)
-            if isinstance(exc, TransportError) and not exc.sent:
-                raise  # the vendor cannot be reached: the next candidate would fail too
-            self.doubtful.append(candidate)
-            self.last_error = exc
-            return None
-        except PhoneNumbersError as exc:
-            found = self.confirm(candidate, exc, wait=False)
-            if found is not None:
-                self.release_after_failure(found, exc)
-            raise
+            owned = self.vendor.buy(candidate, carried, self.options)
+        except Exception as exc:
+            return self._after_failure(candidate, exc, since)
         return self.complete(owned, verify=False)
 
+    def _after_failure(
+        self, candidate: AvailableNumber, exc: Exception, since: float
+    ) -> OwnedNumber | None:
+        """Verify a failed attempt (one GET); keep, release, report or move on."""
+        ambiguous = _ambiguous(exc)
+        wait = ambiguous and self._may_still_commit(exc)
+        found = self.confirm(candidate, exc, wait=wait)
+        if found is None:  # the attempt bought nothing
+            if isinstance(exc, NotAvailable):
+                return None
+            if not ambiguous:
+                raise exc
+            if isinstance(exc, TransportError) and not exc.sent:
+                raise exc  # the vendor cannot be reached: the next candidate would fail too
+            if wait:  # the request may still be in progress: check again at the end
+                self.doubtful.append(candidate)
+            self.last_error = (
+                exc
+                if isinstance(exc, PhoneNumbersError)
+                else ServerError(f"{self.vendor.name}: unexpected answer ({exc})")
+            )
+            return None
+        said_taken = isinstance(exc, NotAvailable | RateLimited)
+        whose, why = verdict(found, Attempt(started=since, ended=time.time()))
+        if whose == "theirs":
+            self.theirs[found.number] = why
+            _log.warning(
+                "%s: %s is owned by this account but was not bought by this create (%s); "
+                "left alone. If no stack holds it, %s",
+                self.vendor.name,
+                found.number,
+                why,
+                _audit_hint(self.vendor.name),
+            )
+            if isinstance(exc, NotAvailable) or ambiguous:
+                return None
+            raise exc
+        if not said_taken:
+            if ambiguous:
+                return self.complete(found, verify=True)
+            self.release_after_failure(found, exc)
+        # "Not available" (or 429) although the account owns it: another stack bought it
+        # just before our request, or an earlier request of ours committed (a 429 after
+        # commit, retried) and the vendor said otherwise. No purchase time tells these apart
+        # at this scale (a race is decided within milliseconds), so it is left alone.
+        _log.warning(
+            "%s: %s is owned by this account after a purchase attempt of this create was "
+            "answered %r, and the vendor's answer cannot tell whether that attempt or "
+            "another stack bought it; left alone. If no stack holds it, %s",
+            self.vendor.name,
+            found.number,
+            str(exc),
+            _audit_hint(self.vendor.name),
+        )
+        if isinstance(exc, NotAvailable):
+            return None
+        raise _with_message(
+            exc,
+            f"{exc}; {found.number} is owned by this account now and may be this create's "
+            f"purchase: {_audit_hint(self.vendor.name)}",
+        )
+
     @staticmethod
-    def _may_still_commit(exc: PhoneNumbersError) -> bool:
+    def _may_still_commit(exc: Exception) -> bool:
         if isinstance(exc, TransportError):
             return exc.sent
         return isinstance(exc, ServerError) and exc.status in (502, 504)
 
     def confirm(
-        self, candidate: AvailableNumber, exc: PhoneNumbersError | None, *, wait: bool
+        self, candidate: AvailableNumber, exc: Exception | None, *, wait: bool
     ) -> OwnedNumber | None:
         """Ask whether the account owns ``candidate`` now (polling for ``grace`` if ``wait``)."""
         deadline = time.monotonic() + (self.grace if wait else 0.0)
@@ -303,6 +391,9 @@ class Purchase:
         unreachable = isinstance(problem, TransportError) and not problem.sent
         if isinstance(exc, TransportError) and not exc.sent and unreachable:
             raise exc  # neither call reached the vendor: nothing was bought
+        for refused in (AuthError, ConfigError):
+            if isinstance(exc, refused) and isinstance(problem, refused):
+                raise exc  # refused (credentials, base URL) for reading too: nothing was bought
         cause = f"{exc}; " if exc is not None else ""
         raise PhoneNumbersError(
             f"{cause}could not confirm whether {candidate.number} was bought ({problem}). "
@@ -310,21 +401,24 @@ class Purchase:
         ) from None
 
     def complete(self, owned: OwnedNumber, *, verify: bool) -> OwnedNumber:
-        """Apply declared routing the purchase did not carry; release on failure."""
-        declared = self.routing.declared()
+        """Apply declared routing the purchase did not carry; release on failure.
+
+        ``verify``: ``owned`` was read back after a failed answer, so every declared field
+        is compared with what the vendor holds; otherwise the fields in the vendor's
+        ``purchase_routing`` rode on the purchase and only the others are applied.
+        """
         self.kept = owned.number
-        old = Routing()
-        if not declared:
+        riding = self.vendor.info.purchase_routing
+        pending = {
+            key: wanted
+            for key, wanted in self.routing.declared().items()
+            if (getattr(owned.routing, key) != wanted if verify else key not in riding)
+        }
+        if not pending:
             return owned
-        if self.vendor.info.buy_carries_routing:
-            if not verify:
-                return owned
-            old = owned.routing
-            declared = {k: v for k, v in declared.items() if getattr(old, k) != v}
-            if not declared:
-                return owned
+        old = owned.routing
         try:
-            return self.vendor.update_routing(owned, old, old.replace(**declared))
+            return self.vendor.update_routing(owned, old, old.replace(**pending))
         except Exception as exc:
             self.release_after_failure(owned, exc)
 
@@ -338,6 +432,7 @@ class Purchase:
                 f"{exc}; {owned.number} was bought but releasing it again failed too ({rel}): "
                 f"release it in the vendor's console or {_audit_hint(self.vendor.name)}"
             ) from None
+        self.claims.forget(self.vendor.name, owned.number)
         clean = _with_message(
             exc, f"{exc}; the just-bought {owned.number} was released again, nothing is left behind"
         )

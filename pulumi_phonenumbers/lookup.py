@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import _criteria
 from . import inputs as _inputs
 from .config import NAMESPACE, Settings
 from .errors import PhoneNumbersError
@@ -113,23 +114,11 @@ def validate_criteria(
 
 
 def off_criteria(candidate: AvailableNumber, query: NumberQuery) -> list[str]:
-    """The criteria of ``query`` that ``candidate`` does not meet (the rule ``diff`` uses)."""
-    held = {
-        "number": candidate.number,
-        "number_type": candidate.number_type,
-        "number_capabilities": list(candidate.capabilities),
-        "monthly_cost": float(candidate.monthly_cost.amount),
-    }
-    cost = query.max_monthly_cost
-    wanted = {
-        "country": query.country,
-        "number_type": query.number_type,
-        "area_code": query.area_code,
-        "contains": query.contains,
-        "capabilities": list(query.capabilities),
-        "max_monthly_cost": float(cost) if cost is not None else None,
-    }
-    return _inputs.unsatisfied(held, wanted)
+    """The criterion of ``query`` that ``candidate`` does not meet (``[]`` when it meets
+    them all): the check :class:`~pulumi_phonenumbers._purchase.Purchase` makes before it
+    buys a candidate, so a look-up never offers what a create would refuse."""
+    found = _criteria.off_criteria(candidate, query)
+    return [found[0]] if found else []
 
 
 def find_available(

@@ -103,6 +103,13 @@ class _Model:
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
 
+def _opt_window(value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    earliest, latest = value
+    return (float(earliest), float(latest))
+
+
 def _nested(model: type[_M]) -> Callable[[Any], _M]:
     return model.from_dict
 
@@ -200,10 +207,16 @@ class OwnedNumber(_Model):
     #: ``active``, or a vendor state such as ``pending`` (verification outstanding).
     status: str = "active"
     routing: Routing = dataclasses.field(default_factory=Routing)
+    #: When the vendor says the account got the number, as POSIX seconds ``(earliest,
+    #: latest)`` (a vendor that reports only a day gives that day's bounds); ``None`` when
+    #: the vendor's answer does not say. The purchase path compares it with its own
+    #: attempt to tell its purchase from another stack's (``_ownership``).
+    acquired: tuple[float, float] | None = None
 
     _coerce: ClassVar[Mapping[str, Callable[[Any], Any]]] = {
         **_MONEY,
         "routing": _nested(Routing),
+        "acquired": _opt_window,
     }
 
 

@@ -3,18 +3,16 @@
 STATE-COMPAT: this module path and class name are pickled (by reference) into every
 resource's state. Never move or rename them.
 
-The instance carries no attributes (unpickling skips ``__init__``); settings, vendor
-clients and the claim set live at class level and are built in ``configure()`` or lazily.
+The instance carries no attributes (unpickling skips ``__init__``); settings and vendor
+clients live at class level and are built in ``configure()`` or lazily (the claim set lives
+with ``_purchase.Purchase``).
 One provider process serves all numbers of a stack with 4 worker threads.
 """
 
 from __future__ import annotations
 
 import functools
-import threading
-import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
@@ -70,10 +68,6 @@ class PhoneNumberProvider(ResourceProvider):
 
     _settings: ClassVar[Settings | None] = None
     _vendors: ClassVar[dict[str, Vendor]] = {}
-    _claims: ClassVar[set[tuple[str, str]]] = set()
-    _claims_lock: ClassVar[threading.Lock] = threading.Lock()
-    #: When (monotonic) this process bought each number it has not released since.
-    _bought: ClassVar[dict[tuple[str, str], float]] = {}
     _inventory: ClassVar[InventoryCheck] = InventoryCheck()
 
     # -- configuration ------------------------------------------------------------------
@@ -209,15 +203,7 @@ class PhoneNumberProvider(ResourceProvider):
             grace = min(2 * self._settings_now().timeout, 10.0)
         except PhoneNumbersError:
             grace = 10.0
-        return Purchase(
-            vendor,
-            routing,
-            options,
-            self._claim,
-            grace=grace,
-            on_bought=self._mark_bought,
-            bought_at=self._bought_at,
-        )
+        return Purchase(vendor, routing, options, grace=grace)
 
     def _buy_exact(
         self, vendor: Vendor, props: Mapping[str, Any], routing: Routing, options: Mapping[str, Any]
@@ -234,33 +220,6 @@ class PhoneNumberProvider(ResourceProvider):
     ) -> OwnedNumber:
         """Search, claim and buy the first free candidate; InventoryExhausted names the criteria."""
         return self._purchase(vendor, routing, options).matching(_inputs.query_of(props))
-
-    @classmethod
-    @contextmanager
-    def _claim(cls, vendor: str, number: str) -> Iterator[bool]:
-        key = (vendor, number)
-        with cls._claims_lock:
-            if key in cls._claims:
-                claimed = False
-            else:
-                cls._claims.add(key)
-                claimed = True
-        try:
-            yield claimed
-        finally:
-            if claimed:
-                with cls._claims_lock:
-                    cls._claims.discard(key)
-
-    @classmethod
-    def _mark_bought(cls, vendor: str, number: str) -> None:
-        with cls._claims_lock:
-            cls._bought[(vendor, number)] = time.monotonic()
-
-    @classmethod
-    def _bought_at(cls, vendor: str, number: str) -> float | None:
-        with cls._claims_lock:
-            return cls._bought.get((vendor, number))
 
     # -- update / read / delete ------------------------------------------------------------
     @_clear_errors("update")
@@ -303,8 +262,7 @@ class PhoneNumberProvider(ResourceProvider):
             return
         vendor = self._vendor(props["vendor"])
         vendor.release(id_, str(props.get("vendor_id") or ""))
-        with self._claims_lock:
-            self._bought.pop((vendor.name, id_), None)
+        Purchase.claims.forget(vendor.name, id_)
 
     # -- outputs ----------------------------------------------------------------------------
     @staticmethod

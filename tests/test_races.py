@@ -33,8 +33,8 @@ def _leave_only(backend: Backend, count: int) -> set[str]:
     assert total == len(items) >= count
     surplus = items[::2][: total - count]  # spread out, so the free ones interleave
     surplus += [i for i in items if i not in surplus][: total - count - len(surplus)]
-    for item in surplus:
-        backend.store.buy(item.number, vendor="console", vendor_id=f"other-{item.number}")
+    for index, item in enumerate(surplus):  # numeric ids: every vendor's id shape (Sondos: int)
+        backend.store.buy(item.number, vendor="console", vendor_id=str(900_000_000 + index))
     free = {i.number for i in items} - {i.number for i in surplus}
     assert len(free) == count
     return free

@@ -22,7 +22,7 @@ from .._answers import E164
 from .._http import default_error
 from ..errors import NotAvailable, NotFound, VendorError
 from ..models import AvailableNumber, Money, NumberQuery, OwnedNumber, Routing
-from ._shared import json_or_none
+from ._shared import acquired, json_or_none
 
 __all__ = [
     "VENDOR",
@@ -78,6 +78,7 @@ class Listed(_Wire):
     price: float | int | str | None = None
     telephony_provider: str | None = None
     rented: bool | None = None
+    created_at: Any = None
 
 
 # -- normalisation ------------------------------------------------------------------------
@@ -169,6 +170,7 @@ def owned(wire: Listed) -> OwnedNumber:
         monthly_cost=_usd(wire.price),
         locality=e164.locality(number) if number.startswith("+") else "",
         routing=Routing(voice_target=canonical_id(wire.agent_id) if wire.agent_id else None),
+        acquired=acquired(wire.created_at),
     )
 
 

@@ -29,7 +29,7 @@ from ..errors import (
     VendorError,
 )
 from ..models import CAPABILITIES, AvailableNumber, Money, OwnedNumber, Routing
-from ._shared import json_or_none
+from ._shared import acquired, json_or_none
 
 __all__ = [
     "DIALECTS",
@@ -116,6 +116,7 @@ class PhoneNumber(_Wire):
     endpoint_id: str | None = _either("endpoint_id", "endpointId")
     allow_inbound: bool | None = _either("allow_inbound", "allowInbound")
     allow_outbound: bool | None = _either("allow_outbound", "allowOutbound")
+    created_at: Any = _either("created_at", "createdAt")
 
 
 # -- answers ------------------------------------------------------------------------------
@@ -233,6 +234,7 @@ def owned(wire: PhoneNumber, known: AvailableNumber | OwnedNumber | None = None)
             inbound=wire.allow_inbound,
             outbound=wire.allow_outbound,
         ),
+        acquired=acquired(wire.created_at),
     )
     if known is None:
         return result

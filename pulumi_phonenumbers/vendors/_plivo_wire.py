@@ -20,6 +20,7 @@ from .._answers import E164
 from .._http import default_error
 from ..errors import ComplianceError, PaymentError, ValidationError, VendorError
 from ..models import CAPABILITIES, AvailableNumber, Money, OwnedNumber, Routing
+from ._shared import acquired
 
 __all__ = [
     "AccountNumber",
@@ -86,6 +87,8 @@ class AccountNumber(_Rates):
     alias: str | None = None
     application: str | None = None
     compliance_status: str | None = None
+    #: ``YYYY-MM-DD``: the day Plivo added the number to the account (no time, no zone).
+    added_on: Any = None
 
 
 class Page(_Wire):
@@ -233,4 +236,5 @@ def owned(obj: AccountNumber) -> OwnedNumber:
         locality=obj.locality(),
         status="active" if state in _DONE_COMPLIANCE else state,
         routing=Routing(voice_target=_app_id(obj.application), label=obj.alias or None),
+        acquired=acquired(obj.added_on),
     )

@@ -7,6 +7,7 @@ filter for what a vendor's search cannot narrow (:func:`matches`, KrosAI and Son
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -18,7 +19,7 @@ from ..models import AvailableNumber, NumberQuery, OwnedNumber
 if TYPE_CHECKING:
     from .base import Vendor
 
-__all__ = ["json_or_none", "listed_after_not_found", "matches"]
+__all__ = ["acquired", "json_or_none", "listed_after_not_found", "matches"]
 
 
 def json_or_none(response: httpx.Response) -> Any:
@@ -56,3 +57,30 @@ def matches(available: AvailableNumber, query: NumberQuery) -> bool:
     if not set(query.capabilities) <= set(available.capabilities):
         return False
     return query.max_monthly_cost is None or available.monthly_cost.amount <= query.max_monthly_cost
+
+
+#: A day reported without a zone may be any zone's day (UTC-12 to UTC+14).
+_ZONES = (-14 * 3600.0, 12 * 3600.0)
+
+
+def acquired(raw: Any) -> tuple[float, float] | None:
+    """A vendor's purchase time as ``(earliest, latest)`` POSIX seconds, or None.
+
+    ``2025-01-10T10:00:00Z`` / ``...+02:00`` / ``2025-01-10T10:00:00.123`` (no zone: UTC)
+    give that second; a bare date ``2025-01-10`` gives that day in any time zone.
+    Anything else (human-readable strings, junk such as ``04:22:89``) gives None.
+    """
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    text = raw.strip()
+    try:
+        if len(text) == 10:
+            day = dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC).timestamp()
+            return (day + _ZONES[0], day + 86400.0 + _ZONES[1])
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    stamp = when.timestamp()
+    return (stamp, stamp + 1.0)

@@ -20,6 +20,7 @@ from .._answers import E164
 from .._http import default_error
 from ..errors import VendorError
 from ..models import AvailableNumber, Money, NumberQuery, OwnedNumber, Routing
+from ._shared import acquired
 
 __all__ = [
     "VENDOR",
@@ -217,4 +218,5 @@ def owned(listed: Listed, assistant: str | None) -> OwnedNumber | None:
         locality=e164.locality(number),
         status="active",
         routing=Routing(voice_target=assistant),
+        acquired=acquired(listed.created_at),
     )

@@ -32,8 +32,9 @@ class VendorInfo:
     options: Mapping[str, str] = field(default_factory=dict)
     #: Capabilities that can be asked for.
     capabilities: frozenset[str] = frozenset({"voice", "sms"})
-    #: True when the purchase request carries routing (no extra call after the buy).
-    buy_carries_routing: bool = True
+    #: Routing fields the purchase request itself carries; ``Purchase`` applies the other
+    #: declared fields with one routing call right after the buy (vendors never do).
+    purchase_routing: frozenset[str] = frozenset()
     #: What a routing target id looks like (README matrix, error messages) and an example.
     target_format: str = "any id"
     #: Two well-formed example targets (tests route to the first, then re-route to the second).
@@ -42,6 +43,11 @@ class VendorInfo:
     target_pattern: str = r"^[A-Za-z0-9._:@/+-]{1,128}$"
     #: Honest limits for the README matrix.
     notes: tuple[str, ...] = ()
+
+    @property
+    def buy_carries_routing(self) -> bool:
+        """True when a number's voice routing rides on its purchase (no extra call)."""
+        return "voice_target" in self.purchase_routing
 
 
 class Vendor(abc.ABC):
@@ -85,10 +91,12 @@ class Vendor(abc.ABC):
     def buy(
         self, candidate: AvailableNumber, routing: Routing, options: Mapping[str, Any]
     ) -> OwnedNumber:
-        """Purchase ``candidate``, applying ``routing`` in the same request when possible.
+        """One purchase request for ``candidate``, carrying ``routing`` in that request.
 
-        Raises :class:`~pulumi_phonenumbers.errors.NotAvailable` when the number was taken.
-        Vendors whose purchase cannot carry routing apply it with one more call here.
+        ``routing`` holds only fields of :attr:`VendorInfo.purchase_routing`. Raises
+        :class:`~pulumi_phonenumbers.errors.NotAvailable` when the number was taken. A
+        vendor never composes verbs here (no routing call, no release after a failure):
+        :class:`~pulumi_phonenumbers._purchase.Purchase` does.
         """
 
     @abc.abstractmethod

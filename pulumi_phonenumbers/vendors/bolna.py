@@ -10,7 +10,7 @@ Quirks this client absorbs:
 * Ids come dashed (buy) or as 32 bare hex digits (list); they are compared and reported
   in one canonical form, the lowercase dashed UUID.
 * The purchase cannot carry routing: the agent is attached afterwards with
-  ``POST /inbound/setup`` (the provider makes that one extra call, and releases the number
+  ``POST /inbound/setup`` (``Purchase`` makes that one extra call, and releases the number
   if it fails), and detached with ``POST /inbound/unlink``.
 * Prices: search says USD (``5.0``), buy says cents (``500``), list says ``"$5.0"``.
 * Error bodies are ``{"error": int, "message"}``, ``{"detail": str}`` (auth) or FastAPI's
@@ -120,7 +120,6 @@ class BolnaVendor(Vendor):
             "(Karnataka), '22' (Maharashtra), '11' (NCR)",
         },
         capabilities=frozenset({"voice"}),
-        buy_carries_routing=False,
         target_format="a Bolna agent id (UUID, lowercase with dashes)",
         target_examples=(
             "3c90c3cc-0d44-4b50-8888-8dd25736052a",
@@ -201,8 +200,8 @@ class BolnaVendor(Vendor):
         """``POST /phone-numbers/buy`` ``{country, phone_number, provider}``.
 
         The provider is ``options["provider"]``, else the one the search offered the number
-        through, else the country's default. A non-empty ``routing`` is applied with
-        :meth:`update_routing` afterwards; if that fails the number is released again.
+        through, else the country's default. The purchase carries no routing: ``Purchase``
+        attaches the agent with :meth:`update_routing` afterwards.
         """
         country = candidate.country or wire.country_of(candidate.number)
         provider = str(options.get("provider") or candidate.vendor_ref or default_provider(country))
@@ -225,14 +224,7 @@ class BolnaVendor(Vendor):
             ) from None
         # An unreadable 2xx is UnparsableAnswer: ambiguous, the purchase code checks ownership.
         bought = answers.parse(_NAME, response, wire.Purchase, what)
-        owned = wire.purchased(bought, candidate, country)
-        if routing.voice_target is None:
-            return owned
-        try:
-            return self.update_routing(owned, Routing(), routing)
-        except Exception:
-            self.release(owned.number, owned.vendor_id)
-            raise
+        return wire.purchased(bought, candidate, country)
 
     # -- get / list ------------------------------------------------------------------------
     def list_owned(self) -> Iterator[OwnedNumber]:

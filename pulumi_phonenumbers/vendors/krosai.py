@@ -66,7 +66,7 @@ class KrosAIVendor(Vendor):
         countries=frozenset({"NG", "KE", "US"}),
         number_types=frozenset({"local", "mobile", "toll_free"}),
         routing_fields=frozenset({"voice_target", "inbound", "outbound"}),
-        buy_carries_routing=True,
+        purchase_routing=frozenset({"voice_target", "inbound", "outbound"}),
         target_format="a KrosAI endpoint id (ep_... or a UUID)",
         target_examples=("ep_xyz789", "3f6c2a9e-8d41-4b7a-9c55-0e1d2f3a4b5c"),
         target_pattern=rf"^(ep_[A-Za-z0-9_-]{{1,64}}|{_UUID})$",

@@ -5,14 +5,15 @@ path lives under ``{plivoBaseUrl}/v1/Account/{auth_id}/`` and ends with a slash;
 appear in paths as E.164 digits without ``+`` (also the ``vendor_id``). Routing maps
 ``voice_target`` onto the number's ``app_id`` (the application handles voice *and* SMS, so
 there is no separate ``sms_target``) and ``label`` onto its ``alias``. The purchase carries
-``app_id``, so a create costs one search and one purchase (plus one update for a label).
+``app_id`` (``purchase_routing``), so a create costs one search and one purchase (plus one
+update, made by ``Purchase``, for a label: the purchase has no alias field).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, NoReturn
+from typing import Any
 
 from .. import _answers as answers
 from .. import e164
@@ -22,7 +23,6 @@ from ..errors import (
     ConfigError,
     NotAvailable,
     NotFound,
-    PhoneNumbersError,
     ValidationError,
     VendorError,
 )
@@ -66,7 +66,7 @@ class PlivoVendor(Vendor):
             "compliance_application_id": "approved compliance application for regulated countries",
         },
         capabilities=frozenset(CAPABILITIES),
-        buy_carries_routing=True,
+        purchase_routing=frozenset({"voice_target"}),
         target_format="a numeric Plivo application id",
         target_examples=("29986316244302815", "17248282830499840"),
         target_pattern=r"^\d{1,24}$",
@@ -222,14 +222,7 @@ class PlivoVendor(Vendor):
             ).status_of(number),
             routing=Routing(voice_target=routing.voice_target),
         )
-        if routing.label is None:
-            return owned
-        # The purchase has no alias field: a label costs one update right after the buy.
-        try:
-            labelled = owned.routing.replace(label=routing.label)
-            return self.update_routing(owned, owned.routing, labelled)
-        except PhoneNumbersError as exc:
-            self._release_after(number, f"bought {number} but could not set its alias ({exc})")
+        return owned
 
     def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
         """``GET /Number/{n}/``; ``None`` only when Plivo's 404 is confirmed by the listing."""
@@ -321,17 +314,6 @@ class PlivoVendor(Vendor):
                 ) from None
 
     # -- helpers ----------------------------------------------------------------------------
-    def _release_after(self, number: str, failure: str) -> NoReturn:
-        """Give back a number bought a moment ago, then raise ``failure`` (never returns)."""
-        try:
-            self.release(number, e164.digits(number))
-        except PhoneNumbersError as rel:
-            raise PhoneNumbersError(
-                f"plivo: {failure}, and releasing it failed too ({rel}); release it in the "
-                "Plivo console"
-            ) from None
-        raise PhoneNumbersError(f"plivo: {failure}; the number was released again") from None
-
     @staticmethod
     def _geo(number: str) -> str:
         try:

@@ -115,6 +115,7 @@ class SandboxVendor(Vendor):
         number_types=frozenset({"local", "mobile", "toll_free"}),
         routing_fields=frozenset({"voice_target", "sms_target", "label", "inbound", "outbound"}),
         capabilities=frozenset(CAPABILITIES),
+        purchase_routing=frozenset({"voice_target", "sms_target", "label", "inbound", "outbound"}),
     )
 
     def __init__(self, settings: Settings) -> None:

@@ -6,9 +6,8 @@ E.164 with the ``+`` percent-encoded (``%2B1415...``).
 
 Routing: ``voice_target`` = ``voiceConfiguration.appId`` (RTC), ``sms_target`` =
 ``smsConfiguration.servicePlanId``, ``label`` = ``displayName``. ``:rent`` carries voice and
-SMS configuration but not ``displayName``: when a label is wanted, :meth:`SinchVendor.buy`
-sets it with one PATCH right after the rent and, if that PATCH fails, releases the number
-before raising (nothing is left behind).
+SMS configuration but not ``displayName`` (``purchase_routing``): a wanted label costs one
+PATCH right after the rent, made by ``Purchase`` (which releases the number if it fails).
 
 A released number stays in ``activeNumbers`` with ``expireAt`` set until the end of its
 paid period; ``get`` and ``list_owned`` treat such a number as gone.
@@ -33,7 +32,7 @@ from .. import _answers as answers
 from .. import e164
 from .._http import HttpClient, segment
 from ..config import Settings
-from ..errors import ConfigError, NotFound, PhoneNumbersError, ValidationError, VendorError
+from ..errors import ConfigError, NotFound, ValidationError, VendorError
 from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
 from . import _sinch_wire as wire
 from ._shared import listed_after_not_found
@@ -61,7 +60,7 @@ class SinchVendor(Vendor):
         number_types=frozenset({"local", "mobile", "toll_free"}),
         routing_fields=frozenset({"voice_target", "sms_target", "label"}),
         capabilities=frozenset({"voice", "sms"}),
-        buy_carries_routing=True,
+        purchase_routing=frozenset({"voice_target", "sms_target"}),
         target_format="a Sinch Voice app id (UUID)",
         target_examples=(
             "0a6f6c4e-3b1d-4b7a-9a51-6f1e2d3c4b5a",
@@ -194,30 +193,7 @@ class SinchVendor(Vendor):
         )
         # An unreadable 2xx is UnparsableAnswer: ambiguous, the purchase code checks ownership.
         rented = answers.parse(_NAME, response, wire.ActiveWire, f"rent {candidate.number}")
-        owned = wire.owned(rented)
-        if routing.label and owned.routing.label != routing.label:
-            owned = self._label_after_rent(owned, routing.label)
-        return owned
-
-    def _label_after_rent(self, owned: OwnedNumber, label: str) -> OwnedNumber:
-        """``:rent`` has no displayName: PATCH it, releasing the number if that fails."""
-        try:
-            return self._patch(owned.number, {"displayName": label})
-        except Exception as exc:
-            try:
-                self.release(owned.number, owned.vendor_id)
-            except Exception as rel:
-                raise PhoneNumbersError(
-                    f"{exc}; setting the label of the just-rented {owned.number} failed and "
-                    f"releasing it failed too ({rel}): release it in the Sinch dashboard or "
-                    "with `python -m pulumi_phonenumbers audit --vendor sinch`"
-                ) from None
-            # Not a ServerError/TransportError: the purchase is settled (undone), not ambiguous.
-            raise VendorError(
-                f"{exc}; the just-rented {owned.number} was released again",
-                vendor=_NAME,
-                code=getattr(exc, "code", ""),
-            ) from None
+        return wire.owned(rented)
 
     def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
         """``GET /activeNumbers/{n}``; ``None`` only when Sinch's 404 for the number is

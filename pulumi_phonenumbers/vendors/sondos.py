@@ -7,7 +7,7 @@ Wire mapping (models, parsing and the error mapper in :mod:`._sondos_wire`):
   ``contains=415``) and the results are filtered here by area code, ``contains``,
   capabilities and price, because ``contains`` matches anywhere in the number.
 * buy     ``POST /user/phone-numbers/purchase {"phone_number"}`` -> 201 with an integer id.
-  The purchase cannot carry routing (``buy_carries_routing=False``).
+  The purchase cannot carry routing (empty ``purchase_routing``).
 * routing ``voice_target`` = an assistant id. ``PUT /user/assistant/{id}
   {"phone_number_id": id|null}``. An assistant answers one number and a number has one
   inbound assistant, so re-routing is *unassign the old assistant, then assign the new one*:
@@ -70,7 +70,6 @@ class SondosVendor(Vendor):
         number_types=frozenset({"local"}),
         routing_fields=frozenset({"voice_target"}),
         capabilities=frozenset({"voice", "sms"}),
-        buy_carries_routing=False,
         target_format="a Sondos assistant id (integer)",
         target_examples=("812", "813"),
         target_pattern=r"^\d{1,12}$",
@@ -142,7 +141,7 @@ class SondosVendor(Vendor):
     def buy(
         self, candidate: AvailableNumber, routing: Routing, options: Mapping[str, Any]
     ) -> OwnedNumber:
-        """Purchase (201); 400 -> NotAvailable, 402 -> PaymentError. Routing needs one more call."""
+        """Purchase (201); 400 -> NotAvailable, 402 -> PaymentError. Carries no routing."""
         what = f"buy {candidate.number}"
         try:
             response = self.http.request(
@@ -165,16 +164,7 @@ class SondosVendor(Vendor):
             ) from None
         # An unreadable 2xx is UnparsableAnswer: ambiguous, the purchase code checks ownership.
         data = answers.parse(_VENDOR, response, wire.Purchased, what, at=lambda b: b.get("data"))
-        owned = wire.purchased(data, candidate)
-        if routing.voice_target is None:
-            return owned
-        try:
-            return self.update_routing(owned, Routing(), routing)
-        except PhoneNumbersError as exc:
-            self.release(owned.number, owned.vendor_id)
-            raise PhoneNumbersError(
-                f"{exc}; the just-bought {owned.number} was released again"
-            ) from None
+        return wire.purchased(data, candidate)
 
     # -- get / list ---------------------------------------------------------------------------
     def get(self, number: str, vendor_id: str | None = None) -> OwnedNumber | None:
