@@ -7,12 +7,14 @@ success, check-time validation of Plivo's options, and Plivo's official Python S
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from pulumi_phonenumbers._purchase import Purchase
 from pulumi_phonenumbers.emulators.plivo import DEFAULT_AUTH_ID
 from pulumi_phonenumbers.errors import (
     AuthError,
@@ -281,10 +283,10 @@ def test_buying_a_taken_number_is_404_not_found(plivo: Backend) -> None:
 
 def test_update_sends_only_changed_fields(plivo: Backend) -> None:
     client = _client(plivo)
-    owned = client.buy(
-        client.search(Q415).numbers[0], Routing(voice_target=APP_A, label="Sales"), {}
-    )
-    # the purchase carries app_id; the alias needs one update right after it
+    purchase = Purchase(client, Routing(voice_target=APP_A, label="Sales"), {})
+    owned = purchase.one(client.search(Q415).numbers[0], time.time())
+    assert owned is not None
+    # the purchase carries app_id; the alias needs one update right after it (Purchase's)
     assert _updates(plivo, owned.number) == [{"alias": "Sales"}]
     start = Routing(voice_target=APP_A, label="Sales")
     relabelled = client.update_routing(owned, start, Routing(voice_target=APP_A, label="Support"))
