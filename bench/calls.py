@@ -7,8 +7,10 @@ lives on the target, the old and the new target: at most 2 objects); read 1 (Son
 number list and the assistants list); delete 1.
 A search page is reused when the first candidate is taken (no second search), and
 simultaneous creates with the same criteria waste no purchase attempt (claim set).
-A create with an exact ``number`` may look the number up first where the purchase needs
-the vendor's inventory handle, so its floor is a normal create's.
+A create with an exact ``number`` first asks whether the account owns it already (one
+ownership check: a get, which costs what :func:`_check_cost` measures at each vendor), and
+a candidate taken before our purchase costs one ownership check too (every failed purchase
+attempt is verified).
 """
 
 from __future__ import annotations
@@ -131,22 +133,34 @@ def measure(vendor: str, concurrent: int = CONCURRENT) -> dict[str, Any]:
     return {"vendor": vendor, "rows": rec.rows, "leaked": leaked}
 
 
+def _check_cost(h: Harness, number: str) -> int:
+    """Requests one ownership check (``get``) of ``number`` costs at this vendor."""
+    assert h.counter is not None
+    client = h.backend.client()
+    client.get(number)  # one-time set-up (an OAuth token) is not the check's
+    mark = h.counter.mark()
+    client.get(number)
+    return len(h.counter.since(mark))
+
+
 def _exact(h: Harness, rec: _Recorder, per_create: int, target: str) -> None:
     items, _ = h.backend.store.search(country="US", area_code="415", limit=1)
     number = items[0].number
     exact = h.checked("exact", country="US", number=number, routing={"voice_target": target})
+    check = _check_cost(h, number)
     id_, outs = rec.op(
         "create (exact number)",
-        per_create,
+        per_create + check,
         lambda: h.provider.create(h.urn("exact"), exact),
-        note="a look-up only where the purchase needs the vendor's inventory handle",
+        note=f"ownership check first ({check} call(s)), then the purchase; KrosAI also looks "
+        "up the inventory handle",
     )
     h.provider.delete(h.urn("exact"), id_, outs)
 
 
 def _race(h: Harness, rec: _Recorder, per_create: int, base: dict[str, Any], target: str) -> None:
     assert h.counter is not None
-    race = PurchaseRace(h.backend.store)
+    race = PurchaseRace(h.backend.store, h.backend.foreign_id)
     inputs = h.checked("race", **base, routing={"voice_target": target})
 
     def one_search(requests: list[Request]) -> str:
@@ -161,9 +175,10 @@ def _race(h: Harness, rec: _Recorder, per_create: int, base: dict[str, Any], tar
     try:
         id_, outs = rec.op(
             "create (first candidate taken)",
-            per_create + 1,
+            lambda _: per_create + 1 + (_check_cost(h, race.taken) if race.taken else 0),
             lambda: h.provider.create(h.urn("race"), inputs),
-            note="next candidate from the same page",
+            note="the taken one is verified (one ownership check), then the next candidate "
+            "from the same page",
             extra_check=one_search,
         )
     finally:

@@ -150,8 +150,10 @@ class PurchaseRace:
     answers our purchase in its own "not available" way.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, foreign_id: Callable[[], str] | None = None) -> None:
         self.store = store
+        #: Ids in the vendor's own shape (the emulators list every owned number).
+        self.foreign_id = foreign_id or (lambda: f"race_{uuid.uuid4().hex}")
         self.taken: str | None = None
         self._lock = threading.Lock()
 
@@ -164,7 +166,7 @@ class PurchaseRace:
             text = f"{target} {body.decode('utf-8', 'replace')}"
             for number in self._candidates(text):
                 try:
-                    self.store.buy(number, vendor="console", vendor_id=f"race_{uuid.uuid4().hex}")
+                    self.store.buy(number, vendor="console", vendor_id=self.foreign_id())
                 except Unavailable:
                     continue
                 self.taken = number

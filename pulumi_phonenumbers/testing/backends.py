@@ -8,7 +8,9 @@ configured :class:`~pulumi_phonenumbers.vendors.base.Vendor`.
 
 from __future__ import annotations
 
+import itertools
 import tempfile
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,8 @@ from ..store import Store
 from ..vendors import Vendor, vendor_class
 
 __all__ = ["Backend", "emulated_vendors"]
+
+_FOREIGN = itertools.count()
 
 
 def emulated_vendors() -> list[str]:
@@ -130,6 +134,19 @@ class Backend:
         """``DELETE /_emulator/faults``."""
         if self.emulator is not None:
             self.control("DELETE", "faults")
+
+    def foreign_id(self) -> str:
+        """A fresh id in this vendor's own shape (Sondos: an integer, Bolna: a UUID) for a
+        number bought out-of-band: the emulators list every owned number."""
+        if self.vendor == "sondos":
+            return str(900_000_000 + next(_FOREIGN))
+        if self.vendor == "bolna":
+            return str(uuid.uuid4())
+        return f"console-{uuid.uuid4().hex[:12]}"
+
+    def buy_out_of_band(self, number: str) -> None:
+        """Buy as if someone else on the account did it (the ledger says ``console``)."""
+        self.store.buy(number, vendor="console", vendor_id=self.foreign_id())
 
     def release_out_of_band(self, number: str) -> None:
         """Release as if someone did it in the vendor's console."""
