@@ -40,6 +40,7 @@ MODULE_TIERS: dict[str, str] = {
     "test_plivo": "grpc",
     "test_preview_inventory": "grpc",
     "test_provider_grpc": "grpc",
+    "test_purchase_path": "grpc",
     "test_races": "grpc",
     "test_secrets": "grpc",
     "test_sondos": "grpc",
