@@ -116,6 +116,8 @@ class Purchase:
     attempts: int = 0
     #: Numbers found owned after our attempt that are not ours: number -> why.
     theirs: dict[str, str] = field(default_factory=dict)
+    #: Numbers found owned after a "not available" / 429 answer, left alone: number -> answer.
+    unplaced: dict[str, str] = field(default_factory=dict)
     #: The claim set of this provider process (class level: DESIGN.md §4).
     claims: ClassVar[Claims] = Claims()
 
@@ -148,6 +150,13 @@ class Purchase:
                 self.sweep()
         if number in self.theirs:
             raise NotAvailable(self._already_owned(number, self.theirs[number]), vendor=name)
+        if number in self.unplaced:
+            raise NotAvailable(
+                f"{self.unplaced[number]}; {number} is owned by this account now: by this "
+                "create's own purchase answered that way, or by another stack that bought it "
+                f"at the same moment; it was left alone: {_audit_hint(name)}",
+                vendor=name,
+            )
         raise NotAvailable(
             f"{name}: {number} is not available for purchase; choose another "
             "number or drop `number` to search by criteria",
@@ -158,8 +167,7 @@ class Purchase:
         since = f" ({why})" if why else ""
         return (
             f"{self.vendor.name}: {number} is already owned by this account{since}: adopt it "
-            "with adopt=True (and release_on_delete=False if another stack holds it), or "
-            "check the number; nothing was bought"
+            "with adopt=True (or check the number); nothing was bought"
         )
 
     def matching(self, query: NumberQuery) -> OwnedNumber:
@@ -342,6 +350,7 @@ class Purchase:
         # just before our request, or an earlier request of ours committed (a 429 after
         # commit, retried) and the vendor said otherwise. No purchase time tells these apart
         # at this scale (a race is decided within milliseconds), so it is left alone.
+        self.unplaced[found.number] = str(exc)
         _log.warning(
             "%s: %s is owned by this account after a purchase attempt of this create was "
             "answered %r, and the vendor's answer cannot tell whether that attempt or "
