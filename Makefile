@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(PY) -m mypy pulumi_phonenumbers
 	$(PY) -m pytest -q -m "not bench"
 
-# The quick tiers (unit, contract): about a minute. Tiers: tests/conftest.py MODULE_TIERS.
+# The quick tiers (unit, contract): a few minutes. Tiers: tests/conftest.py MODULE_TIERS.
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "unit or contract"
 
