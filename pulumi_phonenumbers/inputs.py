@@ -421,6 +421,14 @@ def unsatisfied(outs: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
     number = outs.get("number")
     if not isinstance(number, str) or not number:
         return []
+    if not e164.is_e164(number):
+        # A state written before numbers were validated at the wire (e.g. a vendor's
+        # "1415/../../Number/..."): it satisfies no criterion, so changed ones replace it.
+        return [
+            k
+            for k in CRITERIA_KEYS
+            if news.get(k) not in (None, "", []) and not is_unknown(news.get(k))
+        ]
     bad: list[str] = []
     country = news.get("country")
     if country and not is_unknown(country) and country != e164.country_of(number):

@@ -337,6 +337,15 @@ def test_search_results_that_are_not_e164_are_never_bought(rig: Rig) -> None:
     assert _logged(rig.provider, "skipped row", "is not an E.164 number")
 
 
+def test_a_traversal_number_held_in_state_diffs_without_a_crash(
+    plivo_rig: tuple[Rig, str, str],
+) -> None:
+    rig, _, evil = plivo_rig
+    olds = {**rig.inputs(), "number": evil, "vendor_id": evil}
+    diff = rig.provider.diff(URN.format("n"), evil, olds, rig.inputs(area_code="212"))
+    assert diff.changes is True and diff.replaces == ["area_code"]
+
+
 @pytest.mark.parametrize(
     "text",
     [
