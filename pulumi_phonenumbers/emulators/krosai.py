@@ -18,7 +18,8 @@ gets what that server would answer):
 * ``bridge`` (the "Bridge API" pages): the ``openapi`` dialect under ``/api/v1``, Bearer only
   ("X-API-Key is not accepted") and an ``organization_id`` query parameter on every call.
 
-A path outside the dialect's base answers a plain (non-JSON) 404, as a web server would.
+A path outside the dialect's base answers 404 ``NOT_FOUND`` (not ``NUMBER_NOT_OWNED``, so a
+client pointed at the wrong base is told to check its base URL, never that a number is gone).
 Buy by ``inventory_id`` or by the dashboard flow (``e164`` + ``country`` + ``type``).
 Phone-number ids are ``pn_`` + 24 hex digits (the guide's form). Errors are
 ``{"error": msg, "code": CODE}``. Switches (``POST /_emulator/settings``): ``kyc``
@@ -160,7 +161,7 @@ class KrosAIFace(Face):
         """Rate-limit accounting around the base dispatch; X-RateLimit-* on every answer."""
         base = "/api/v1/" if self._dialect() == "bridge" else "/v1/"
         if not request.path.startswith(base):
-            return Response(b"Not Found", status=404, mimetype="text/html")
+            return self.error(404, f"Route {request.path} not found", "NOT_FOUND")
         enforce = self.store.setting("rate_limit", "off") == "on"
         remaining, reset = self._limiter.hit("all", _LIMIT)
         limit = _LIMIT
