@@ -1,4 +1,4 @@
-"""No credential value in any output of the audit command, whatever the user types.
+"""No credential value in any output of the command line, whatever the user types.
 
 The forms a user slips into (``KEY:VALUE``, ``KEY VALUE``, the value alone, the right
 pair behind the wrong option, an ambiguous abbreviation) are tried one by one, then fuzzed
@@ -188,7 +188,8 @@ PARSED = ["KEY=VALUE", "--config=KEY=VALUE", "ns:KEY=VALUE"]
 
 @st.composite
 def commands(draw: st.DrawFn, state: str) -> tuple[list[str], list[str]]:
-    """``(argv, typed secret values)``: a vendor, 1-3 credential slips, some flags.
+    """``(argv, typed secret values)``: ``audit`` or ``search``, a vendor, 1-3 credential
+    slips, some flags.
 
     Half the cases use only forms that parse, so that they reach the vendor (and its
     answer, an error or a report, is printed); ``state`` is a valid export to name.
@@ -206,8 +207,9 @@ def commands(draw: st.DrawFn, state: str) -> tuple[list[str], list[str]]:
         groups.append(["--state", state])
     groups = draw(st.permutations(groups))
     argv = [word for group in groups for word in group]
-    if draw(st.integers(0, 9)) != 9:  # mostly with the sub-command in front
-        argv.insert(0, "audit")
+    if draw(st.integers(0, 9)) != 9:  # mostly with a sub-command in front
+        # `search` shares the credential handling (and never buys)
+        argv.insert(0, draw(st.sampled_from(["audit", "search"])))
     return argv, values
 
 
