@@ -1,0 +1,103 @@
+"""The native plugin through the real CLI: the engine finds ``pulumi-resource-phonenumbers``
+on ``PATH`` (automatic plugin acquisition off), and a number moves from the dynamic face to
+the native one without being bought or released.
+
+Python programs declare the native resource as a plain ``pulumi.CustomResource`` of type
+``phonenumbers:index:PhoneNumber`` (no generated Python SDK: it would shadow this package).
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cli_helpers import events
+
+from pulumi_phonenumbers.testing._cli import PulumiCLI
+from pulumi_phonenumbers.testing.backends import Backend
+from pulumi_phonenumbers.vendors import vendor_class
+
+pytestmark = pytest.mark.cli
+
+NATIVE_TYPE = "phonenumbers:index:PhoneNumber"
+DYNAMIC_TYPE = "pulumi-python:dynamic/phonenumbers:PhoneNumber"
+
+DYNAMIC = """
+import pulumi
+from pulumi_phonenumbers import PhoneNumber, RoutingArgs
+
+n = PhoneNumber("support", vendor="plivo", country="US", area_code="415",
+                routing=RoutingArgs(voice_target="{target}"))
+pulumi.export("number", n.number)
+"""
+
+NATIVE = """
+import pulumi
+
+n = pulumi.CustomResource(
+    "phonenumbers:index:PhoneNumber",
+    "support",
+    {{"vendor": "plivo", "country": "US", "area_code": "415",
+      "routing": {{"voice_target": "{target}"}}, "number": None}},
+    opts=pulumi.ResourceOptions(
+        aliases=[pulumi.Alias(type_="pulumi-python:dynamic/phonenumbers:PhoneNumber")]{extra}
+    ),
+)
+pulumi.export("number", n.number)
+"""
+
+
+@pytest.fixture
+def plivo(tmp_path: Path) -> Iterator[Backend]:
+    backend = Backend.start("plivo", tmp_path / "plivo")
+    yield backend
+    backend.stop()
+
+
+def _stack(tmp_path: Path, program: str, backend: Backend) -> PulumiCLI:
+    project = tmp_path / "migrate"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: migrate\nruntime: python\n")
+    (project / "__main__.py").write_text(textwrap.dedent(program))
+    cli = PulumiCLI(project, tmp_path / "work", stack="dev")
+    cli.init(backend.config)
+    return cli
+
+
+def _types(cli: PulumiCLI) -> dict[str, str]:
+    return {
+        r["type"]: r.get("id", "")
+        for r in cli.export()["deployment"]["resources"]
+        if r["type"] in (NATIVE_TYPE, DYNAMIC_TYPE)
+    }
+
+
+def test_alias_moves_a_number_from_the_dynamic_to_the_native_face(
+    plivo: Backend, tmp_path: Path
+) -> None:
+    first, second = vendor_class("plivo").info.target_examples
+    cli = _stack(tmp_path, DYNAMIC.format(target=first), plivo)
+    number = cli.up()["number"]
+    assert _types(cli) == {DYNAMIC_TYPE: number}
+
+    # the alias: same URN name, new type and provider; nothing to create, delete or replace
+    (cli.project / "__main__.py").write_text(NATIVE.format(target=first, extra=""))
+    plan = json.loads(cli.run("preview", "--json", "--stack", "dev").stdout)
+    assert set(plan["changeSummary"]) == {"same"}, plan["changeSummary"]
+    assert cli.up()["number"] == number
+    assert _types(cli) == {NATIVE_TYPE: number}
+    assert events([plivo], "buy") == [number] and events([plivo], "release") == []
+
+    # the native face now owns it: a routing edit is an in-place update
+    (cli.project / "__main__.py").write_text(NATIVE.format(target=second, extra=""))
+    plan = json.loads(cli.run("preview", "--json", "--stack", "dev").stdout)
+    assert plan["changeSummary"].get("update") == 1 and "replace" not in plan["changeSummary"]
+    cli.up()
+    assert plivo.client().get(number).routing.voice_target == second  # type: ignore[union-attr]
+    assert events([plivo], "buy") == [number] and events([plivo], "release") == []
+
+    cli.destroy()  # bought by this stack: released on destroy, exactly once
+    assert events([plivo], "release") == [number]
