@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from cli_helpers import events
 
+from pulumi_phonenumbers.models import NumberQuery, Routing
 from pulumi_phonenumbers.testing._cli import PulumiCLI
+from pulumi_phonenumbers.testing._language_plugin import install as install_language_plugin
 from pulumi_phonenumbers.testing.backends import Backend
 from pulumi_phonenumbers.vendors import vendor_class
 
@@ -101,3 +103,42 @@ def test_alias_moves_a_number_from_the_dynamic_to_the_native_face(
 
     cli.destroy()  # bought by this stack: released on destroy, exactly once
     assert events([plivo], "release") == [number]
+
+
+def test_pulumi_import_of_an_owned_number_and_destroy_keeps_it(
+    plivo: Backend, tmp_path: Path
+) -> None:
+    client = plivo.client()
+    offered = client.search(NumberQuery(country="US", area_code="415")).numbers[0]
+    number = client.buy(offered, Routing(), {}).number
+    cli = _stack(tmp_path, "import pulumi\n", plivo)
+    if cli.inline:  # no Go language host: `pulumi import` takes no --client
+        shims = tmp_path / "language-host"
+        install_language_plugin(shims)
+        cli.env["PATH"] = f"{shims}:{cli.env['PATH']}"
+
+    cli.run(
+        "import",
+        NATIVE_TYPE,
+        "support",
+        number,
+        "--yes",
+        "--protect=false",
+        "--generate-code=false",
+        "--stack",
+        "dev",
+    )
+    [imported] = [r for r in cli.export()["deployment"]["resources"] if r["type"] == NATIVE_TYPE]
+    assert imported["id"] == number and "__provider" not in imported["outputs"]
+    assert imported["inputs"] == {
+        "vendor": "plivo",
+        "number": number,
+        "adopt": True,
+        "country": "US",
+        "number_type": "local",
+    }
+    assert imported["outputs"]["vendor_id"] and imported["outputs"]["monthly_cost"] > 0
+
+    cli.destroy()  # imported = adopted: destroy forgets it, the account keeps it
+    assert number in plivo.owned_numbers()
+    assert events([plivo], "buy") == [number] and events([plivo], "release") == []
