@@ -22,7 +22,12 @@ from typing import Any
 import pytest
 
 from pulumi_phonenumbers.__main__ import main
-from pulumi_phonenumbers.audit import PHONE_NUMBER_TYPE, load_config_file, load_state
+from pulumi_phonenumbers.audit import (
+    MAX_PRICE_LOOKUPS,
+    PHONE_NUMBER_TYPE,
+    load_config_file,
+    load_state,
+)
 from pulumi_phonenumbers.config import CONFIG_KEYS, NAMESPACE
 from pulumi_phonenumbers.errors import ConfigError
 from pulumi_phonenumbers.inputs import query_of
@@ -564,6 +569,24 @@ def test_money_is_printed_one_way_for_every_vendor(backend: Backend, tmp_path: P
     assert [o["monthly_cost"] for o in owned] == [
         c.split()[0] if MONEY.match(c) else None for c in expected
     ]
+
+
+def test_price_lookups_are_capped(tmp_path: Path) -> None:
+    """KrosAI's list rows carry no price: each unmanaged number costs one lookup, at most
+    MAX_PRICE_LOOKUPS a run; the rest print as unknown rather than as a made-up 0.00."""
+    krosai = Backend.start("krosai", tmp_path)
+    try:
+        numbers = buy(krosai.client(), MAX_PRICE_LOOKUPS + 2)
+        before = len(krosai.requests())
+        _, out, _ = audit_of(krosai)
+        rows = [line for line in out.splitlines() if line.startswith("  +")]
+        assert len(rows) == len(numbers)
+        assert sum("0.80 USD/month" in r for r in rows) == MAX_PRICE_LOOKUPS
+        assert sum("cost unknown" in r for r in rows) == 2
+        lookups = [p for m, p, _ in krosai.requests()[before:] if re.search(r"numbers/.", p)]
+        assert len(lookups) == MAX_PRICE_LOOKUPS  # one GET of the number each
+    finally:
+        krosai.stop()
 
 
 def test_a_long_or_hostile_status_keeps_the_columns(sandbox: Backend) -> None:
