@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import resource
 import socket
 import subprocess
 import sys
@@ -144,3 +146,21 @@ def test_a_taken_port_says_so(emulator: RunningEmulator) -> None:
     assert f"port {port} is in use" in result.stderr
     assert "Traceback" not in result.stderr and "AttributeError" not in result.stderr
     assert _answers_quickly(emulator) < IDLE / 2  # the first emulator is unharmed
+
+
+def test_connections_on_descriptors_past_fd_setsize_are_served() -> None:
+    """select() cannot watch a descriptor >= 1024; a busy test process reaches that."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"the descriptor limit ({hard}) is below 1200")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    filler = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    running = start("plivo", idle_seconds=IDLE)
+    try:
+        assert max(filler) >= 1024
+        assert _answers_quickly(running) < IDLE / 2
+    finally:
+        running.stop()
+        for fd in filler:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -27,7 +27,6 @@ import contextlib
 import errno
 import importlib
 import re
-import select
 import selectors
 import socket
 import threading
@@ -321,7 +320,7 @@ class _Gate:
 
     def add(self, sock: socket.socket, address: Any) -> None:
         """Pass ``sock`` on once its request is in (at once when it already is)."""
-        if select.select([sock], [], [], 0)[0] and _whole_request(_peek(sock)):
+        if _whole_request(_peek(sock)):  # (no select(): descriptors may exceed FD_SETSIZE)
             self._ready(sock, address)
             return
         self._incoming.append((sock, address))
