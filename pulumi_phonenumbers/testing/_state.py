@@ -267,6 +267,7 @@ class StateWriter:
         self.path = path
         #: id() -> (the state, kept so that the id is not reused; its JSON text)
         self._texts: dict[int, tuple[ResourceState, str]] = {}
+        self._dir_ready = False
 
     def _text(self, r: ResourceState, previous: dict[int, tuple[ResourceState, str]]) -> str:
         hit = previous.get(id(r))
@@ -301,7 +302,9 @@ class StateWriter:
         array = "[\n" + ",\n".join(texts) + "\n    ]" if texts else "[]"
         doc = json.dumps({"version": 3, "deployment": deployment}, indent=2)
         doc = doc.replace(json.dumps(self._PLACEHOLDER), array, 1)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._dir_ready:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._dir_ready = True
         fd, tmp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
