@@ -142,3 +142,47 @@ def test_pulumi_import_of_an_owned_number_and_destroy_keeps_it(
     cli.destroy()  # imported = adopted: destroy forgets it, the account keeps it
     assert number in plivo.owned_numbers()
     assert events([plivo], "buy") == [number] and events([plivo], "release") == []
+
+
+FLEET = """
+import pulumi
+
+class Fleet(pulumi.ComponentResource):
+    numbers: pulumi.Output[dict]
+    monthly_cost: pulumi.Output[float]
+
+    def __init__(self, name, props):
+        outs = {"numbers": None, "monthly_cost": None}
+        super().__init__("phonenumbers:index:PhoneNumberFleet", name, {**props, **outs},
+                         None, remote=True)
+
+fleet = Fleet("pool", {"keys": ["a", "b"], "vendor": "plivo", "country": "US",
+                       "area_code": "415", "routing": {"voice_target": "%s"}})
+found = pulumi.runtime.invoke("phonenumbers:index:getAvailableNumbers",
+                              {"vendor": "plivo", "area_code": "415", "limit": 3}).value
+pulumi.export("numbers", fleet.numbers)
+pulumi.export("cost", fleet.monthly_cost)
+pulumi.export("found", [n["number"] for n in found["numbers"]])
+"""
+
+
+def test_fleet_over_construct_and_invoke_lifecycle(plivo: Backend, tmp_path: Path) -> None:
+    first, second = vendor_class("plivo").info.target_examples
+    cli = _stack(tmp_path, FLEET % first, plivo)
+    out = cli.up()
+    numbers = set(out["numbers"].values())
+    assert set(out["numbers"]) == {"a", "b"} and len(numbers) == 2 and out["cost"] > 0
+    assert len(out["found"]) == 3 and all(n.startswith("+1415") for n in out["found"])
+    assert sorted(events([plivo], "buy")) == sorted(numbers)  # the look-up bought nothing
+
+    (cli.project / "__main__.py").write_text(textwrap.dedent(FLEET % second))
+    plan = json.loads(cli.run("preview", "--json", "--stack", "dev").stdout)
+    assert plan["changeSummary"].get("update") == 2 and "replace" not in plan["changeSummary"]
+    cli.up()
+    for number in numbers:
+        assert plivo.client().get(number).routing.voice_target == second  # type: ignore[union-attr]
+    cli.refresh()
+    assert sorted(events([plivo], "buy")) == sorted(numbers) and events([plivo], "release") == []
+
+    cli.destroy()
+    assert sorted(events([plivo], "release")) == sorted(numbers)

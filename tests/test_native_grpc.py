@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 from google.protobuf import empty_pb2
+from pulumi.output import Unknown
 from pulumi.runtime import proto, rpc
 
+from pulumi_phonenumbers.inputs import UNKNOWN
 from pulumi_phonenumbers.testing import ProviderError, ProviderProcess
 from pulumi_phonenumbers.testing.backends import Backend
 from pulumi_phonenumbers.vendors import vendor_class
@@ -206,3 +208,16 @@ def test_errors_are_one_clean_line(backend: Backend, plugin: ProviderProcess) ->
         )
     assert "does not own" in info.value.detail
     assert "Traceback" not in info.value.detail and 'File "' not in info.value.detail
+
+
+@pytest.mark.parametrize("backend", ["sandbox"], indirect=True)
+def test_unknown_inputs_at_preview_stay_unknown(backend: Backend, plugin: ProviderProcess) -> None:
+    outcome = plugin.check(
+        URN.format("u"),
+        {},
+        {"vendor": backend.vendor, "area_code": UNKNOWN, "routing": {"voice_target": UNKNOWN}},
+    )
+    assert outcome.failures == []
+    # the engine's unknown marker comes back (deserialized as pulumi's Unknown)
+    assert isinstance(outcome.inputs["area_code"], Unknown)
+    assert isinstance(outcome.inputs["routing"]["voice_target"], Unknown)

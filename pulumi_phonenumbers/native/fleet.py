@@ -12,7 +12,7 @@ from pulumi.provider.experimental import provider as p
 from pulumi.provider.experimental.property_value import PropertyValue
 
 from ..fleet import _cheapest, fleet_budget, fleet_keys
-from ..inputs import CRITERIA_KEYS
+from ..inputs import CRITERIA_KEYS, UNKNOWN
 from . import FLEET_TYPE, RESOURCE_TYPE
 from .values import to_values
 
@@ -40,7 +40,7 @@ class _Fleet(pulumi.ComponentResource):
 
 async def _known(output: pulumi.Output[Any]) -> PropertyValue:
     if not await output.is_known():
-        return PropertyValue.computed()
+        return PropertyValue(UNKNOWN)  # the engine's unknown marker
     return to_values({"v": await output.future()})["v"]
 
 

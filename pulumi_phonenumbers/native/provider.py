@@ -70,7 +70,8 @@ class PhoneNumbersPlugin(p.Provider):
 
     @staticmethod
     def _require_type(urn_type: str) -> None:
-        if urn_type != RESOURCE_TYPE:
+        # The URN's type is the parent chain ("...PhoneNumberFleet$phonenumbers:index:...").
+        if urn_type.rsplit("$", 1)[-1] != RESOURCE_TYPE:
             raise ValueError(
                 f"unknown resource type {urn_type!r} (this provider serves {RESOURCE_TYPE})"
             )

@@ -1,6 +1,7 @@
 """PropertyValue <-> plain Python, so the shared core sees what the dynamic face sees.
 
-Unknown (computed) values become the dynamic face's ``UNKNOWN`` sentinel string and back;
+Unknown (computed) values become the dynamic face's ``UNKNOWN`` sentinel string, which is also
+what goes back (the engine's own marker for an unknown);
 whole numbers stay ints on the way in (the core compares them with ``int | float``) and become
 floats on the way out (PropertyValue holds only floats). Secretness is kept per top-level key:
 a key that was secret in the request is secret in the answer.
@@ -45,9 +46,8 @@ def secret_keys(*maps: Mapping[str, PropertyValue]) -> set[str]:
 def _value(plain: Any) -> PropertyValue:
     if plain is None:
         return PropertyValue.null()
-    if plain == _inputs.UNKNOWN:
-        return PropertyValue.computed()
-    if isinstance(plain, bool | str):
+    if isinstance(plain, bool | str):  # the UNKNOWN sentinel too: the engine reads it as
+        # unknown, and this SDK's PropertyValue.computed() cannot be marshalled
         return PropertyValue(plain)
     if isinstance(plain, int | float):
         return PropertyValue(float(plain))
