@@ -157,6 +157,13 @@ class Settings:
             how = f"pulumi config set {'--secret ' if key.secret else ''}{NAMESPACE}:{name} ..."
             env = f" or export {key.env}" if key.env else ""
             raise ConfigError(f"{vendor}: missing setting {NAMESPACE}:{name}; run `{how}`{env}")
+        # Credentials and ids travel in HTTP headers and URL paths: printable ASCII only. The
+        # value is never shown (it may be a credential pasted with a stray character).
+        if not (value.isascii() and value.isprintable()):
+            raise ConfigError(
+                f"{vendor}: {NAMESPACE}:{name} holds a character it cannot hold (not printable "
+                "ASCII; the value is not shown): check how it was copied"
+            )
         return value
 
     def secrets(self) -> tuple[str, ...]:

@@ -179,3 +179,24 @@ def test_every_secret_config_key_is_redacted_by_settings() -> None:
     raw = {k.name: f"value-of-{k.name}-123" for k in CONFIG_KEYS if k.secret}
     settings = Settings(raw=raw, environ={})
     assert set(settings.secrets()) == set(raw.values())
+
+
+@pytest.mark.parametrize("bad", ["tökén-ü", "tab\there", "line\nbreak", "zero\u200bwidth"])
+def test_a_credential_no_request_can_carry_is_a_config_error(
+    backend: Backend, serialized_provider: str, bad: str
+) -> None:  # the backend fixture above: every emulated vendor
+    """A pasted credential with a non-ASCII or control character is a ConfigError naming the
+    key (never a UnicodeEncodeError 'bug', never the value), and nothing is bought."""
+    secrets = {f"{NAMESPACE}:{k.name}" for k in CONFIG_KEYS if k.secret}
+    secret_key = next(k for k in backend.config if k in secrets)
+    value = backend.config[secret_key][:6] + bad
+    urn = URN.format("pasted")
+    with ProviderProcess() as process:
+        process.configure({**backend.config, secret_key: value})
+        inputs = process.check(urn, {}, {"__provider": serialized_provider, "area_code": "415"})
+        with pytest.raises(ProviderError) as caught:
+            process.create(urn, inputs.inputs)
+        text = str(caught.value) + process.stderr
+    assert secret_key in text and "not printable ASCII" in text
+    assert value not in text and bad not in text and "This is a bug" not in text
+    assert not [e for e in backend.ledger() if e["op"] == "buy"]
