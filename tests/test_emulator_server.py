@@ -86,7 +86,7 @@ def test_unfinished_request_heads_hold_no_worker(emulator: RunningEmulator) -> N
         assert all(_closed_by_server(s, within=IDLE + 3) for s in partial)
 
 
-def test_bodies_that_never_come_hold_no_worker(emulator: RunningEmulator) -> None:
+def test_bodies_that_never_come_do_not_stall_the_others(emulator: RunningEmulator) -> None:
     head = b"POST /_emulator/release HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n{"
     with _connections(emulator, 40, head) as stalled:
         assert _answers_quickly(emulator) < IDLE / 2

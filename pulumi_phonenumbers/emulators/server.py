@@ -16,8 +16,9 @@ Control API (same for every vendor)::
     DELETE /_emulator/requests   forget the request log
 
 No client can stall the server for the others: a connection reaches a worker thread only
-once its request head (and a small body) is in, within ``IDLE_SECONDS`` of connecting; a
-worker's reads time out after as long; a body over ``MAX_BODY`` is answered 413 unread.
+once its request head is in, within ``IDLE_SECONDS`` of connecting; a worker's reads (of a
+body that comes slowly) time out after as long, with 128 workers at most; a body over
+``MAX_BODY`` is answered 413 unread.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import collections
 import contextlib
 import errno
 import importlib
-import re
 import selectors
 import socket
 import threading
@@ -259,29 +259,17 @@ def _listen(port: int) -> socket.socket:
     return sock
 
 
-#: Bytes the gate looks at: a request head and small body; more is the handler's to read.
+#: Bytes the gate looks at: a request head; more is the handler's to read.
 _PEEK = 64 * 1024
-#: Seconds between two looks at a connection whose request is still incomplete.
-_RECHECK = 0.05
-_CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
+#: Seconds before the first and the latest look again at a connection whose request head
+#: is still incomplete (the wait doubles in between: at most one look per 50 ms).
+_RECHECK_FIRST, _RECHECK_MAX = 0.0001, 0.05
 
 
-def _whole_request(data: bytes) -> bool:
-    """Whether ``data`` (the bytes a client has sent so far) can be served without waiting.
-
-    True once the request head and a small body are all there, and also for what will
-    never complete in the gate (EOF, a head or body over :data:`_PEEK` bytes, chunked).
-    """
-    if not data or len(data) >= _PEEK:
-        return True
-    end = data.find(b"\r\n\r\n")
-    if end < 0:
-        return False
-    match = _CONTENT_LENGTH.search(data[:end])
-    if match is None:
-        return True
-    length = int(match.group(1))
-    return length >= _PEEK or len(data) >= end + 4 + length
+def _head_in(data: bytes) -> bool:
+    """Whether ``data`` (the bytes a client has sent so far) holds a whole request head,
+    or never will in the gate (EOF, a head over :data:`_PEEK` bytes)."""
+    return not data or len(data) >= _PEEK or b"\r\n\r\n" in data
 
 
 def _peek(sock: socket.socket) -> bytes:
@@ -294,12 +282,13 @@ def _peek(sock: socket.socket) -> bytes:
 
 
 class _Gate:
-    """Holds accepted connections until their request has arrived, so no client that is
-    slow or silent holds a worker thread.
+    """Holds accepted connections until their request head has arrived, so no client that
+    is silent or slow to send its head holds a worker thread.
 
     A connection that says nothing (a half-open connection, a port scan) or sends its
-    request head slowly waits here, in one thread, and is dropped when its whole request
-    is not in within ``idle`` seconds of connecting.
+    request head slowly waits here, in one thread, and is dropped when its head is not in
+    within ``idle`` seconds of connecting. (The body is the worker's to read, each read
+    bounded by the same timeout; waiting for it here cost every POST milliseconds.)
     """
 
     def __init__(
@@ -319,8 +308,8 @@ class _Gate:
         self._thread.start()
 
     def add(self, sock: socket.socket, address: Any) -> None:
-        """Pass ``sock`` on once its request is in (at once when it already is)."""
-        if _whole_request(_peek(sock)):  # (no select(): descriptors may exceed FD_SETSIZE)
+        """Pass ``sock`` on once its request head is in (at once when it already is)."""
+        if _head_in(_peek(sock)):  # (no select(): descriptors may exceed FD_SETSIZE)
             self._ready(sock, address)
             return
         self._incoming.append((sock, address))
@@ -337,6 +326,7 @@ class _Gate:
     def _run(self) -> None:
         deadlines: dict[socket.socket, tuple[float, Any]] = {}
         resting: dict[socket.socket, float] = {}  # incomplete: look again at this time
+        waits: dict[socket.socket, float] = {}  # the latest wait of each incomplete one
         while not self._closed:
             now = time.monotonic()
             while self._incoming:
@@ -354,13 +344,17 @@ class _Gate:
                         self._wake_r.recv(4096)
                     continue
                 self._selector.unregister(sock)
-                if _whole_request(_peek(sock)):
+                if _head_in(_peek(sock)):
+                    waits.pop(sock, None)
                     self._ready(sock, deadlines.pop(sock)[1])
                 else:  # the selector would report it again at once: rest a moment
-                    resting[sock] = time.monotonic() + _RECHECK
+                    wait = min(_RECHECK_MAX, 2 * waits.get(sock, _RECHECK_FIRST / 2))
+                    waits[sock] = wait
+                    resting[sock] = time.monotonic() + wait
             now = time.monotonic()
             for sock in [s for s, (d, _) in deadlines.items() if d <= now]:
                 del deadlines[sock]
+                waits.pop(sock, None)
                 if resting.pop(sock, None) is None:
                     self._selector.unregister(sock)
                 self._drop(sock)
@@ -377,8 +371,8 @@ class _PooledWSGIServer(ThreadedWSGIServer):
     Werkzeug closes every connection, so a thread per connection meant a thread (and a
     SQLite connection, which the store keeps per thread) per request; pooled threads keep
     theirs, which halves the emulator's CPU per request. A connection reaches the pool only
-    once its request is in (:class:`_Gate`), and every read has a timeout, so clients that
-    hang cannot take all the workers.
+    once its request head is in (:class:`_Gate`), and every read has a timeout, so clients
+    that hang cannot take all the workers.
     """
 
     # Class-level defaults: werkzeug calls server_close() from its __init__.
@@ -393,7 +387,9 @@ class _PooledWSGIServer(ThreadedWSGIServer):
         finally:
             listener.close()  # werkzeug serves a duplicate of the descriptor
         self.server_name, self.server_port = "127.0.0.1", self.port  # what server_bind sets
-        self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="emulator")
+        # Threads start only when needed; the headroom is for bodies that come slowly (a
+        # worker waits for those, each read at most idle_seconds).
+        self._pool = ThreadPoolExecutor(max_workers=128, thread_name_prefix="emulator")
         self._gate = _Gate(self._submit, self.shutdown_request, idle_seconds)
 
     def _submit(self, request: Any, client_address: Any) -> None:
