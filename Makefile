@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-fast test-bench demo bench lint typecheck schema clean pulumi-cli
+.PHONY: test test-fast test-bench demo bench lint typecheck schema sdk clean pulumi-cli
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV) with the dev extra (the first time takes about a minute)"
@@ -48,6 +48,11 @@ typecheck: $(STAMP)
 
 schema: $(STAMP)
 	$(PY) scripts/gen_schema.py
+
+# schema.json, then the Node.js SDK under sdk/nodejs from it (sdkgen/: the pkg/v3 codegen of
+# the CLI's version; needs Go, shares the module cache of make pulumi-cli).
+sdk: schema
+	bash scripts/gen_nodejs_sdk.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -153,7 +153,11 @@ def build_schema(version: str = "0.1.0") -> dict[str, Any]:
         "numbers at Plivo, Sinch, KrosAI, Bolna and Sondos AI. Served by the native plugin "
         "`pulumi-resource-phonenumbers`; Python programs use the dynamic `PhoneNumber`.",
         "keywords": ["telephony", "phone-numbers", "category/utility", "kind/native"],
-        "language": {"python": {"packageName": "pulumi_phonenumbers"}},
+        "language": {
+            "python": {"packageName": "pulumi_phonenumbers"},
+            # sdk/nodejs (make sdk): a local package, installed by path, not from npm.
+            "nodejs": {"packageName": "pulumi-phonenumbers", "respectSchemaVersion": True},
+        },
         "config": {"variables": config},
         "types": {
             "phonenumbers:index:Routing": {
