@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import inputs as _inputs
+from . import registry
 from ._purchase import criteria_text
-from .config import CONFIG_KEYS, NAMESPACE, Settings
+from .config import NAMESPACE, Settings
 from .errors import (
     AuthError,
     ComplianceError,
@@ -58,12 +59,19 @@ def subject(operation: str, args: Sequence[Any]) -> str:
 
 
 def _credential_keys(vendor: str) -> str:
-    keys = [
-        f"{NAMESPACE}:{k.name}"
-        for k in CONFIG_KEYS
-        if k.secret and k.name.lower().startswith(vendor.lower())
-    ]
+    """The vendor's credential keys, as its registry entry declares them."""
+    try:
+        keys = [f"{NAMESPACE}:{name}" for name in registry.entry(vendor).credentials]
+    except KeyError:
+        keys = []
     return ", ".join(keys) or f"the {vendor} credentials"
+
+
+def _base_url_key(vendor: str) -> str:
+    try:
+        return f"{NAMESPACE}:{registry.entry(vendor).base_url_key}"
+    except KeyError:
+        return "the vendor's base URL setting"
 
 
 #: A vendor module's own instruction in a message (KrosAI KYC, Sondos billing, ...): the
@@ -104,7 +112,7 @@ def advice(operation: str, exc: BaseException, settings: Settings) -> str:
     if isinstance(exc, UnparsableAnswer):
         return (
             f"The answer did not come from the vendor's API as documented: check "
-            f"{NAMESPACE}:{vendor}BaseUrl and any proxy in between, then run {again} again."
+            f"{_base_url_key(vendor)} and any proxy in between, then run {again} again."
         )
     if isinstance(exc, TimeoutError_):
         try:

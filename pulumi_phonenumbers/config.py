@@ -1,44 +1,40 @@
 """Settings: stack config ``phonenumbers:<key>`` first, then environment variables.
 
 The provider builds one :class:`Settings` in ``configure()``; nothing here is pickled.
-:data:`CONFIG_KEYS` is the single table of every key (README and ``schema.json`` are
-generated from, or checked against, it).
+:data:`CONFIG_KEYS` is every key: :data:`GENERAL_KEYS` and each vendor's own, declared in
+its entry of :mod:`~pulumi_phonenumbers.registry` (README and ``schema.json`` are generated
+from, or checked against, it).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
+from . import registry
 from .errors import ConfigError
+from .registry import ConfigKey
 
-__all__ = ["CONFIG_KEYS", "NAMESPACE", "ConfigKey", "Settings", "default_sandbox_path"]
+__all__ = [
+    "CONFIG_KEYS",
+    "GENERAL_KEYS",
+    "NAMESPACE",
+    "ConfigKey",
+    "Settings",
+    "config_key",
+    "default_sandbox_path",
+]
 
 NAMESPACE = "phonenumbers"
 
 
-@dataclass(frozen=True)
-class ConfigKey:
-    """One stack-config key: its environment fallback, whether it is secret, and its meaning."""
-
-    name: str
-    description: str
-    env: str | None = None
-    secret: bool = False
-    default: str | None = None
-
-
-CONFIG_KEYS: tuple[ConfigKey, ...] = (
+#: The keys that belong to no vendor; each vendor's own keys are in its registry entry.
+GENERAL_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "vendor", "Vendor used when a resource sets none.", "PHONENUMBERS_VENDOR", default="sandbox"
-    ),
-    ConfigKey(
-        "sandboxPath",
-        "SQLite file of the embedded sandbox vendor.",
-        "PHONENUMBERS_SANDBOX_PATH",
-        default="~/.local/share/pulumi-phonenumbers/sandbox.db",
     ),
     ConfigKey(
         "timeoutSeconds",
@@ -53,65 +49,53 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "PHONENUMBERS_PREVIEW_INVENTORY",
         default="false",
     ),
-    ConfigKey("plivoAuthId", "Plivo auth id (MA... / SA...).", "PLIVO_AUTH_ID", secret=True),
-    ConfigKey("plivoAuthToken", "Plivo auth token.", "PLIVO_AUTH_TOKEN", secret=True),
-    ConfigKey(
-        "plivoBaseUrl",
-        "Plivo API root (emulator URL in tests).",
-        "PLIVO_BASE_URL",
-        default="https://api.plivo.com",
-    ),
-    ConfigKey("sinchProjectId", "Sinch project id.", "SINCH_PROJECT_ID"),
-    ConfigKey("sinchKeyId", "Sinch access key id.", "SINCH_KEY_ID", secret=True),
-    ConfigKey("sinchKeySecret", "Sinch access key secret.", "SINCH_KEY_SECRET", secret=True),
-    ConfigKey(
-        "sinchAuthMode",
-        "Sinch auth: `oauth` (client credentials) or `basic`.",
-        "SINCH_AUTH_MODE",
-        default="oauth",
-    ),
-    ConfigKey(
-        "sinchBaseUrl",
-        "Sinch Numbers API root.",
-        "SINCH_BASE_URL",
-        default="https://numbers.api.sinch.com",
-    ),
-    ConfigKey(
-        "sinchAuthBaseUrl",
-        "Sinch OAuth2 root (token at /oauth2/token).",
-        "SINCH_AUTH_BASE_URL",
-        default="https://auth.sinch.com",
-    ),
-    ConfigKey("krosaiApiKey", "KrosAI API key.", "KROSAI_API_KEY", secret=True),
-    ConfigKey(
-        "krosaiBaseUrl",
-        "KrosAI API root (the bridge dialect's default is https://api.krosai.com/api/v1).",
-        "KROSAI_BASE_URL",
-        default="https://api.krosai.com/v1",
-    ),
-    ConfigKey(
-        "krosaiDialect",
-        "Which of KrosAI's documented dialects to speak: guide, openapi or bridge.",
-        "KROSAI_DIALECT",
-        default="guide",
-    ),
-    ConfigKey(
-        "krosaiOrganizationId",
-        "KrosAI organization id (sent as organization_id; required by the bridge dialect).",
-        "KROSAI_ORGANIZATION_ID",
-    ),
-    ConfigKey("bolnaApiKey", "Bolna API key.", "BOLNA_API_KEY", secret=True),
-    ConfigKey("bolnaBaseUrl", "Bolna API root.", "BOLNA_BASE_URL", default="https://api.bolna.ai"),
-    ConfigKey("sondosApiKey", "Sondos AI API key.", "SONDOS_API_KEY", secret=True),
-    ConfigKey(
-        "sondosBaseUrl",
-        "Sondos AI API root.",
-        "SONDOS_BASE_URL",
-        default="https://app.sondos-ai.com/api",
-    ),
 )
 
-_BY_NAME = {key.name: key for key in CONFIG_KEYS}
+
+_cache: tuple[int, tuple[ConfigKey, ...], dict[str, ConfigKey]] = (-1, (), {})
+
+
+def _current() -> tuple[tuple[ConfigKey, ...], dict[str, ConfigKey]]:
+    """Every key and the keys by name, rebuilt only when the registry has changed."""
+    global _cache
+    generation, keys, by_name = _cache
+    if generation != registry.generation():
+        generation = registry.generation()
+        keys = GENERAL_KEYS + tuple(k for e in registry.entries() for k in e.config)
+        by_name = {key.name: key for key in keys}
+        if len(by_name) != len(keys):
+            raise ValueError("a vendor's config key repeats a general key")
+        _cache = (generation, keys, by_name)
+    return keys, by_name
+
+
+class _ConfigKeys(Sequence[ConfigKey]):
+    """:data:`GENERAL_KEYS`, then every registered vendor's keys: a live view of the registry."""
+
+    @overload
+    def __getitem__(self, index: int) -> ConfigKey: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[ConfigKey]: ...
+    def __getitem__(self, index: int | slice) -> ConfigKey | Sequence[ConfigKey]:
+        return _current()[0][index]
+
+    def __len__(self) -> int:
+        return len(_current()[0])
+
+    def __iter__(self) -> Iterator[ConfigKey]:
+        return iter(_current()[0])
+
+    def __repr__(self) -> str:
+        return f"CONFIG_KEYS{_current()[0]!r}"
+
+
+#: Every key, read at use: a vendor added with ``registry.register`` is in it.
+CONFIG_KEYS: Sequence[ConfigKey] = _ConfigKeys()
+
+
+def config_key(name: str) -> ConfigKey:
+    """The key called ``name`` (KeyError when no general key or vendor declares it)."""
+    return _current()[1][name]
 
 
 def default_sandbox_path() -> Path:
@@ -141,7 +125,7 @@ class Settings:
 
     def get(self, name: str) -> str | None:
         """Stack config, else the environment variable, else the key's default."""
-        key = _BY_NAME[name]
+        key = config_key(name)
         value = self.raw.get(name)
         if value in (None, "") and key.env:
             value = self.environ.get(key.env)
@@ -153,7 +137,7 @@ class Settings:
         """Like :meth:`get`, but a missing value is a :class:`ConfigError` saying how to set it."""
         value = self.get(name)
         if not value:
-            key = _BY_NAME[name]
+            key = config_key(name)
             how = f"pulumi config set {'--secret ' if key.secret else ''}{NAMESPACE}:{name} ..."
             env = f" or export {key.env}" if key.env else ""
             raise ConfigError(f"{vendor}: missing setting {NAMESPACE}:{name}; run `{how}`{env}")

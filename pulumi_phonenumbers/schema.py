@@ -12,24 +12,24 @@ from typing import Any
 from .config import CONFIG_KEYS
 from .inputs import CRITERIA_KEYS, INPUT_KEYS, ROUTING_KEYS
 from .models import CAPABILITIES, Routing
-from .vendors import REGISTRY
+from .registry import DOC_FIELDS, entries
 
 __all__ = ["build_schema", "render_schema"]
 
+#: Each routing field's meaning; ``{}`` is filled with the vendors' phrases (their docs rows).
 _ROUTING_DOCS = {
-    "voice_target": "Where inbound calls go: a Plivo app id, Sinch Voice app id (UUID), KrosAI "
-    "endpoint id, Bolna agent id (UUID) or Sondos assistant id (integer).",
-    "sms_target": "Messaging target (Sinch SMS service plan id).",
-    "label": "Display name / alias shown in the vendor console (Plivo alias, Sinch displayName).",
-    "inbound": "Allow inbound calls (KrosAI allow_inbound).",
-    "outbound": "Allow outbound calls (KrosAI allow_outbound).",
+    "voice_target": "Where inbound calls go: a {or}.",
+    "sms_target": "Messaging target ({and}).",
+    "label": "Display name / alias shown in the vendor console ({and}).",
+    "inbound": "Allow inbound calls ({and}).",
+    "outbound": "Allow outbound calls ({and}).",
 }
 _ROUTING_TYPES = {"inbound": "boolean", "outbound": "boolean"}
 
 _INPUT_DOCS: dict[str, tuple[dict[str, Any], str]] = {
     "vendor": (
         {"type": "string"},
-        "Vendor: " + ", ".join(sorted(REGISTRY)) + ". Defaults to "
+        "Vendor: {names}. Defaults to "
         "stack config `phonenumbers:vendor`, else `sandbox`. A change replaces the number.",
     ),
     "country": ({"type": "string"}, "ISO 3166-1 alpha-2 country (default `US`)."),
@@ -66,8 +66,7 @@ _INPUT_DOCS: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "vendor_options": (
         {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}},
-        "Vendor-only purchase options (Plivo cnam_lookup, subaccount, "
-        "compliance_application_id; Bolna provider, region).",
+        "Vendor-only purchase options ({;}).",
     ),
 }
 _OUTPUT_DOCS: dict[str, tuple[dict[str, Any], str]] = {
@@ -124,14 +123,32 @@ _AVAILABLE: dict[str, tuple[dict[str, Any], str]] = {
 }
 
 
+def _vendor_docs(text: str, field: str) -> str:
+    """``text`` with its placeholder filled from the registered vendors' docs rows."""
+    if field == "vendor":
+        return text.replace("{names}", ", ".join(sorted(e.name for e in entries())))
+    phrases = [e.docs[field] for e in entries() if field in e.docs]
+    if field == "voice_target":
+        joined = " or ".join(
+            [", ".join(phrases[:-1]), phrases[-1]] if len(phrases) > 1 else phrases
+        )
+        return text.replace("{or}", joined)
+    return text.replace("{and}", ", ".join(phrases)).replace("{;}", "; ".join(phrases))
+
+
 def _props(table: dict[str, tuple[dict[str, Any], str]]) -> dict[str, Any]:
-    return {name: {**spec, "description": doc} for name, (spec, doc) in sorted(table.items())}
+    return {
+        name: {**spec, "description": _vendor_docs(doc, name)}
+        for name, (spec, doc) in sorted(table.items())
+    }
 
 
 def build_schema(version: str = "0.1.0") -> dict[str, Any]:
     """The schema as a dict (deterministic key order)."""
     assert set(_INPUT_DOCS) == set(INPUT_KEYS), "schema: document every PhoneNumber input"
     assert set(_ROUTING_DOCS) == set(ROUTING_KEYS) == set(Routing.field_names)
+    assert set(DOC_FIELDS) == {*ROUTING_KEYS, "vendor_options"}
+    titles = [e.title for e in entries() if e.name != "sandbox"]
     inputs = _props(_INPUT_DOCS)
     outputs = {**inputs, **_props(_OUTPUT_DOCS)}
     outputs["number"] = {"type": "string", "description": "The E.164 number (also the id)."}
@@ -150,7 +167,7 @@ def build_schema(version: str = "0.1.0") -> dict[str, Any]:
         "displayName": "Phone numbers",
         "version": version,
         "description": "Telephone numbers as infrastructure: search, buy, route and release "
-        "numbers at Plivo, Sinch, KrosAI, Bolna and Sondos AI. Served by the native plugin "
+        f"numbers at {', '.join(titles[:-1])} and {titles[-1]}. Served by the native plugin "
         "`pulumi-resource-phonenumbers`; Python programs use the dynamic `PhoneNumber`.",
         "keywords": ["telephony", "phone-numbers", "category/utility", "kind/native"],
         "language": {
@@ -165,7 +182,10 @@ def build_schema(version: str = "0.1.0") -> dict[str, Any]:
                 "description": "Vendor-neutral routing; a field a vendor cannot honour fails at "
                 "preview.",
                 "properties": {
-                    name: {"type": _ROUTING_TYPES.get(name, "string"), "description": doc}
+                    name: {
+                        "type": _ROUTING_TYPES.get(name, "string"),
+                        "description": _vendor_docs(doc, name),
+                    }
                     for name, doc in sorted(_ROUTING_DOCS.items())
                 },
             },

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from pulumi_phonenumbers import registry
 from pulumi_phonenumbers.config import CONFIG_KEYS
-from pulumi_phonenumbers.vendors import vendor_class, vendor_names
+from pulumi_phonenumbers.vendors import vendor_class
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +35,21 @@ def test_every_config_key_is_documented(key: object) -> None:
         assert key.default in cells[3]
 
 
-@pytest.mark.parametrize("vendor", vendor_names())
+def _matrix_vendors() -> list[str]:
+    section = README.split("## Vendor matrix", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")][2:]
+    return [row.strip("|").split("|")[0].strip() for row in rows]
+
+
+def test_the_matrix_has_one_row_per_registry_entry() -> None:
+    """Rows in the registry's order; the ``vendor`` input lists every name too."""
+    names = [entry.name for entry in registry.entries()]
+    assert _matrix_vendors() == names
+    vendor_input = _row("`vendor`")[1]
+    assert re.findall(r"`(\w+)`", vendor_input.split(";")[0]) == names
+
+
+@pytest.mark.parametrize("vendor", [entry.name for entry in registry.entries()])
 def test_vendor_matrix_row_matches_the_code(vendor: str) -> None:
     info = vendor_class(vendor).info
     cells = _row(vendor)

@@ -32,7 +32,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +41,7 @@ from typing import Any, cast
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
+from .. import registry
 from ..store import Store
 from .base import BadRequest, Face, json_response
 from .faults import Faults
@@ -52,13 +53,25 @@ MAX_BODY = 1 << 20
 #: Seconds a connection may stay silent (before its first byte, or between reads).
 IDLE_SECONDS = 10.0
 
-EMULATORS: dict[str, str] = {
-    "bolna": "pulumi_phonenumbers.emulators.bolna:BolnaFace",
-    "krosai": "pulumi_phonenumbers.emulators.krosai:KrosAIFace",
-    "plivo": "pulumi_phonenumbers.emulators.plivo:PlivoFace",
-    "sinch": "pulumi_phonenumbers.emulators.sinch:SinchFace",
-    "sondos": "pulumi_phonenumbers.emulators.sondos:SondosFace",
-}
+
+class _Faces(Mapping[str, str]):
+    """``{vendor: "module:Class"}`` of every registered vendor with an emulator face: a live
+    view of :mod:`pulumi_phonenumbers.registry`."""
+
+    def __getitem__(self, vendor: str) -> str:
+        face = registry.entry(vendor).face
+        if face is None:
+            raise KeyError(vendor)
+        return face
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([e.name for e in registry.entries() if e.face is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+EMULATORS: Mapping[str, str] = _Faces()
 
 
 def face_class(vendor: str) -> type[Face]:

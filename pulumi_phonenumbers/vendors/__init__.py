@@ -1,7 +1,8 @@
-"""Vendor registry: ``{name: "module:Class"}`` and :func:`get_vendor`.
+"""Vendor clients by name: :data:`REGISTRY` (``{name: "module:Class"}``) and :func:`get_vendor`.
 
-Adding a vendor = one module here, one emulator face, one line in :data:`REGISTRY`.
-Modules are imported lazily so the provider's start-up only pays for the vendors in use.
+Both read :mod:`pulumi_phonenumbers.registry` (one entry per vendor; see "Adding a vendor"
+in the README). Modules are imported lazily so the provider's start-up only pays for the
+vendors in use.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import importlib
 import threading
 from collections.abc import Iterator, Mapping
 
+from .. import registry
 from ..config import Settings
 from .base import Vendor, VendorInfo
 
@@ -23,14 +25,21 @@ __all__ = [
     "vendor_names",
 ]
 
-REGISTRY: dict[str, str] = {
-    "bolna": "pulumi_phonenumbers.vendors.bolna:BolnaVendor",
-    "krosai": "pulumi_phonenumbers.vendors.krosai:KrosAIVendor",
-    "plivo": "pulumi_phonenumbers.vendors.plivo:PlivoVendor",
-    "sandbox": "pulumi_phonenumbers.vendors.sandbox:SandboxVendor",
-    "sinch": "pulumi_phonenumbers.vendors.sinch:SinchVendor",
-    "sondos": "pulumi_phonenumbers.vendors.sondos:SondosVendor",
-}
+
+class _Clients(Mapping[str, str]):
+    """``{name: "module:Class"}`` of every registered vendor: a live view of the registry."""
+
+    def __getitem__(self, name: str) -> str:
+        return registry.entry(name).client
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([e.name for e in registry.entries()])
+
+    def __len__(self) -> int:
+        return len(registry.entries())
+
+
+REGISTRY: Mapping[str, str] = _Clients()
 
 _lock = threading.Lock()
 

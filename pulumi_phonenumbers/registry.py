@@ -1,0 +1,279 @@
+"""The vendor registry: one declarative :class:`VendorEntry` per vendor.
+
+An entry says, without importing the vendor's module, everything the rest of the package
+needs to know about a vendor besides its behaviour: its stack-config keys (secret or not,
+environment fallback, default, meaning), which of them are credentials, where its client
+class and its emulator face live (``"module:Class"``, imported lazily), and the phrases its
+documentation row contributes to ``schema.json``. ``config.py`` (:data:`CONFIG_KEYS`), the
+vendor and emulator registries, ``schema.py``, the failure advice and the README test read
+it; the vendor's behavioural facts (countries, routing fields...) stay in its
+:class:`~pulumi_phonenumbers.vendors.base.VendorInfo`.
+
+Adding a vendor = one entry in :data:`BUILTIN`. A program or a test can add one at run time
+with :func:`register` (and take it away with :func:`unregister`).
+
+This module imports nothing from the package: it is on the provider's start-up path.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+__all__ = [
+    "BUILTIN",
+    "DOC_FIELDS",
+    "ConfigKey",
+    "VendorEntry",
+    "entries",
+    "entry",
+    "generation",
+    "register",
+    "unregister",
+]
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    """One stack-config key: its environment fallback, whether it is secret, and its meaning."""
+
+    name: str
+    description: str
+    env: str | None = None
+    secret: bool = False
+    default: str | None = None
+
+
+#: What a vendor's ``docs`` phrases describe: its routing fields' vendor-side meaning and its
+#: ``vendor_options`` (``schema.json`` joins every vendor's phrase into one description).
+DOC_FIELDS = ("voice_target", "sms_target", "label", "inbound", "outbound", "vendor_options")
+
+
+@dataclass(frozen=True, eq=False)
+class VendorEntry:
+    """Everything but the behaviour of one vendor (its ``VendorInfo`` has that)."""
+
+    #: The ``vendor`` input value.
+    name: str
+    #: Display name in prose (``Sondos AI``).
+    title: str
+    #: ``"module:Class"`` of its :class:`~pulumi_phonenumbers.vendors.base.Vendor`.
+    client: str
+    #: ``"module:Class"`` of its emulator face (``None``: not emulated, like the sandbox).
+    face: str | None = None
+    #: Its stack-config keys, in documentation order.
+    config: tuple[ConfigKey, ...] = ()
+    #: The config keys to check when the vendor rejects the credentials.
+    credentials: tuple[str, ...] = ()
+    #: Docs row: ``{field of DOC_FIELDS: phrase}`` (``"Plivo alias"`` for ``label``).
+    docs: Mapping[str, str] = field(default_factory=dict)
+    #: The config key of the vendor's API root (default ``<name>BaseUrl``).
+    base_url: str = ""
+
+    def __post_init__(self) -> None:
+        names = {key.name for key in self.config}
+        if len(names) != len(self.config):
+            raise ValueError(f"{self.name}: a config key is declared twice")
+        unknown = set(self.credentials) - names
+        if unknown:
+            raise ValueError(f"{self.name}: credentials {sorted(unknown)} are not its config keys")
+        if set(self.docs) - set(DOC_FIELDS):
+            raise ValueError(f"{self.name}: docs fields must be among {DOC_FIELDS}")
+        for path in (self.client, self.face):
+            if path is not None and path.count(":") != 1:
+                raise ValueError(f"{self.name}: {path!r} is not 'module:Class'")
+
+    @property
+    def base_url_key(self) -> str:
+        """The config key of the vendor's API root."""
+        return self.base_url or f"{self.name}BaseUrl"
+
+
+_V = "pulumi_phonenumbers.vendors."
+_E = "pulumi_phonenumbers.emulators."
+
+#: The vendors that ship with the package, in documentation order.
+BUILTIN: tuple[VendorEntry, ...] = (
+    VendorEntry(
+        "sandbox",
+        "Sandbox",
+        _V + "sandbox:SandboxVendor",
+        config=(
+            ConfigKey(
+                "sandboxPath",
+                "SQLite file of the embedded sandbox vendor.",
+                "PHONENUMBERS_SANDBOX_PATH",
+                default="~/.local/share/pulumi-phonenumbers/sandbox.db",
+            ),
+        ),
+    ),
+    VendorEntry(
+        "plivo",
+        "Plivo",
+        _V + "plivo:PlivoVendor",
+        _E + "plivo:PlivoFace",
+        config=(
+            ConfigKey(
+                "plivoAuthId", "Plivo auth id (MA... / SA...).", "PLIVO_AUTH_ID", secret=True
+            ),
+            ConfigKey("plivoAuthToken", "Plivo auth token.", "PLIVO_AUTH_TOKEN", secret=True),
+            ConfigKey(
+                "plivoBaseUrl",
+                "Plivo API root (emulator URL in tests).",
+                "PLIVO_BASE_URL",
+                default="https://api.plivo.com",
+            ),
+        ),
+        credentials=("plivoAuthId", "plivoAuthToken"),
+        docs={
+            "voice_target": "Plivo app id",
+            "label": "Plivo alias",
+            "vendor_options": "Plivo cnam_lookup, subaccount, compliance_application_id",
+        },
+    ),
+    VendorEntry(
+        "sinch",
+        "Sinch",
+        _V + "sinch:SinchVendor",
+        _E + "sinch:SinchFace",
+        config=(
+            ConfigKey("sinchProjectId", "Sinch project id.", "SINCH_PROJECT_ID"),
+            ConfigKey("sinchKeyId", "Sinch access key id.", "SINCH_KEY_ID", secret=True),
+            ConfigKey(
+                "sinchKeySecret", "Sinch access key secret.", "SINCH_KEY_SECRET", secret=True
+            ),
+            ConfigKey(
+                "sinchAuthMode",
+                "Sinch auth: `oauth` (client credentials) or `basic`.",
+                "SINCH_AUTH_MODE",
+                default="oauth",
+            ),
+            ConfigKey(
+                "sinchBaseUrl",
+                "Sinch Numbers API root.",
+                "SINCH_BASE_URL",
+                default="https://numbers.api.sinch.com",
+            ),
+            ConfigKey(
+                "sinchAuthBaseUrl",
+                "Sinch OAuth2 root (token at /oauth2/token).",
+                "SINCH_AUTH_BASE_URL",
+                default="https://auth.sinch.com",
+            ),
+        ),
+        credentials=("sinchKeyId", "sinchKeySecret"),
+        docs={
+            "voice_target": "Sinch Voice app id (UUID)",
+            "sms_target": "Sinch SMS service plan id",
+            "label": "Sinch displayName",
+        },
+    ),
+    VendorEntry(
+        "krosai",
+        "KrosAI",
+        _V + "krosai:KrosAIVendor",
+        _E + "krosai:KrosAIFace",
+        config=(
+            ConfigKey("krosaiApiKey", "KrosAI API key.", "KROSAI_API_KEY", secret=True),
+            ConfigKey(
+                "krosaiBaseUrl",
+                "KrosAI API root (the bridge dialect's default is https://api.krosai.com/api/v1).",
+                "KROSAI_BASE_URL",
+                default="https://api.krosai.com/v1",
+            ),
+            ConfigKey(
+                "krosaiDialect",
+                "Which of KrosAI's documented dialects to speak: guide, openapi or bridge.",
+                "KROSAI_DIALECT",
+                default="guide",
+            ),
+            ConfigKey(
+                "krosaiOrganizationId",
+                "KrosAI organization id (sent as organization_id; required by the bridge dialect).",
+                "KROSAI_ORGANIZATION_ID",
+            ),
+        ),
+        credentials=("krosaiApiKey",),
+        docs={
+            "voice_target": "KrosAI endpoint id",
+            "inbound": "KrosAI allow_inbound",
+            "outbound": "KrosAI allow_outbound",
+        },
+    ),
+    VendorEntry(
+        "bolna",
+        "Bolna",
+        _V + "bolna:BolnaVendor",
+        _E + "bolna:BolnaFace",
+        config=(
+            ConfigKey("bolnaApiKey", "Bolna API key.", "BOLNA_API_KEY", secret=True),
+            ConfigKey(
+                "bolnaBaseUrl", "Bolna API root.", "BOLNA_BASE_URL", default="https://api.bolna.ai"
+            ),
+        ),
+        credentials=("bolnaApiKey",),
+        docs={"voice_target": "Bolna agent id (UUID)", "vendor_options": "Bolna provider, region"},
+    ),
+    VendorEntry(
+        "sondos",
+        "Sondos AI",
+        _V + "sondos:SondosVendor",
+        _E + "sondos:SondosFace",
+        config=(
+            ConfigKey("sondosApiKey", "Sondos AI API key.", "SONDOS_API_KEY", secret=True),
+            ConfigKey(
+                "sondosBaseUrl",
+                "Sondos AI API root.",
+                "SONDOS_BASE_URL",
+                default="https://app.sondos-ai.com/api",
+            ),
+        ),
+        credentials=("sondosApiKey",),
+        docs={"voice_target": "Sondos assistant id (integer)"},
+    ),
+)
+
+_lock = threading.Lock()
+_entries: dict[str, VendorEntry] = {e.name: e for e in BUILTIN}
+_generation = 0
+
+
+def entries() -> tuple[VendorEntry, ...]:
+    """Every registered vendor, built-in ones first, in documentation order."""
+    return tuple(_entries.values())
+
+
+def entry(name: str) -> VendorEntry:
+    """The entry registered under ``name`` (KeyError if none)."""
+    return _entries[name]
+
+
+def generation() -> int:
+    """A number that changes whenever the registry does (for caches derived from it)."""
+    return _generation
+
+
+def register(new: VendorEntry) -> VendorEntry:
+    """Add a vendor (ValueError when its name or one of its config keys is taken)."""
+    global _generation
+    with _lock:
+        if new.name in _entries:
+            raise ValueError(f"vendor {new.name!r} is already registered")
+        taken = {key.name for e in _entries.values() for key in e.config}
+        clash = taken & {key.name for key in new.config}
+        if clash:
+            raise ValueError(f"{new.name}: config keys {sorted(clash)} are taken")
+        _entries[new.name] = new
+        _generation += 1
+    return new
+
+
+def unregister(name: str) -> None:
+    """Remove a vendor added with :func:`register` (built-in vendors stay; KeyError if absent)."""
+    global _generation
+    with _lock:
+        if any(e.name == name for e in BUILTIN):
+            raise ValueError(f"vendor {name!r} is built in")
+        del _entries[name]
+        _generation += 1
