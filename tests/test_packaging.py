@@ -190,7 +190,7 @@ def _dry_run(requirements: Path, cwd: Path, report: Path) -> list[tuple[str, str
 @pytest.mark.program
 def test_example_requirements_install_this_checkout(tmp_path: Path) -> None:
     examples = sorted(p.name for p in (ROOT / "examples").iterdir() if p.is_dir())
-    plain = [e for e in examples if e != "gitops"]
+    plain = [e for e in examples if e not in ("gitops", "typescript")]  # typescript: npm
     assert plain and all(_requirements(e) == ["../.."] for e in plain)
     folder = ROOT / "examples" / plain[0]
     installs = _dry_run(folder / "requirements.txt", folder, tmp_path / "report.json")
