@@ -256,24 +256,29 @@ def generation() -> int:
 
 def register(new: VendorEntry) -> VendorEntry:
     """Add a vendor (ValueError when its name or one of its config keys is taken)."""
-    global _generation
+    from .config import GENERAL_KEYS  # config imports this module: not at the top
+
+    global _entries, _generation
     with _lock:
         if new.name in _entries:
             raise ValueError(f"vendor {new.name!r} is already registered")
         taken = {key.name for e in _entries.values() for key in e.config}
+        taken |= {key.name for key in GENERAL_KEYS}
         clash = taken & {key.name for key in new.config}
         if clash:
             raise ValueError(f"{new.name}: config keys {sorted(clash)} are taken")
-        _entries[new.name] = new
+        _entries = {**_entries, new.name: new}  # copy on write: readers take no lock
         _generation += 1
     return new
 
 
 def unregister(name: str) -> None:
     """Remove a vendor added with :func:`register` (built-in vendors stay; KeyError if absent)."""
-    global _generation
+    global _entries, _generation
     with _lock:
         if any(e.name == name for e in BUILTIN):
             raise ValueError(f"vendor {name!r} is built in")
-        del _entries[name]
+        if name not in _entries:
+            raise KeyError(name)
+        _entries = {k: v for k, v in _entries.items() if k != name}
         _generation += 1

@@ -20,6 +20,7 @@ from adversary import Adversary
 from pulumi_phonenumbers._answers import e164_of
 from pulumi_phonenumbers._http import RetryPolicy, segment
 from pulumi_phonenumbers.config import Settings
+from pulumi_phonenumbers.emulators.server import face_class
 from pulumi_phonenumbers.errors import TimeoutError_
 from pulumi_phonenumbers.testing import ProviderError, ProviderProcess
 from pulumi_phonenumbers.testing.backends import Backend, emulated_vendors
@@ -89,13 +90,7 @@ URN = "urn:pulumi:dev::phonenumbers-test::pulumi-python:dynamic/phonenumbers:Pho
 VENDORS = emulated_vendors()
 CRITERIA = {"country": "US", "number_type": "local", "area_code": "415"}
 #: The purchase request of each vendor (a regex on the raw path).
-PURCHASE = {
-    "plivo": r"/PhoneNumber/\d+/$",
-    "sinch": r":rent$",
-    "krosai": r"/phone-numbers$",
-    "bolna": r"/phone-numbers/buy$",
-    "sondos": r"/purchase$",
-}
+PURCHASE = {v: face_class(v).purchase_path for v in VENDORS}
 #: 2xx bodies no vendor documents.
 UNPARSABLE = {
     "html": "<html><body><h1>502 Bad Gateway</h1></body></html>",
@@ -106,7 +101,7 @@ UNPARSABLE = {
     "truncated": '{"id": "3c90c3cc-0d44", "phone_number": "+1415',
 }
 #: Vendors without a get-one endpoint: a well-formed empty listing is their only witness.
-LIST_ONLY = {"bolna", "sondos"}
+LIST_ONLY = {v for v in VENDORS if face_class(v).list_only}
 HTML_404 = "<html><head><title>404 Not Found</title></head><body>nginx</body></html>"
 
 
@@ -303,13 +298,7 @@ def test_a_traversal_id_in_state_is_encoded_and_releases_nothing(
 
 
 #: The search request of each vendor (a regex on the raw path).
-SEARCH = {
-    "plivo": r"/PhoneNumber/\?",
-    "sinch": r"/availableNumbers\?",
-    "krosai": r"/phone-numbers/available",
-    "bolna": r"/phone-numbers/search",
-    "sondos": r"/phone-numbers/search",
-}
+SEARCH = {v: face_class(v).search_path for v in VENDORS}
 
 
 def _poison_numbers(value: Any, evil: str) -> Any:

@@ -23,6 +23,7 @@ from adversary import Adversary
 
 from pulumi_phonenumbers._ownership import SKEW, Attempt, verdict
 from pulumi_phonenumbers._purchase import MAX_ATTEMPTS
+from pulumi_phonenumbers.emulators.server import face_class
 from pulumi_phonenumbers.models import NumberQuery, OwnedNumber, Routing
 from pulumi_phonenumbers.testing import ProviderError, ProviderProcess
 from pulumi_phonenumbers.testing.backends import Backend, emulated_vendors
@@ -32,15 +33,7 @@ from pulumi_phonenumbers.vendors._shared import acquired
 URN = "urn:pulumi:dev::phonenumbers-test::pulumi-python:dynamic/phonenumbers:PhoneNumber::{}"
 VENDORS = emulated_vendors()
 #: The purchase request of each vendor: (method, regex searched in the request path).
-PURCHASE = {
-    "plivo": ("POST", r"/PhoneNumber/[^/]+/$"),
-    "sinch": ("POST", r":rent$"),
-    "krosai": ("POST", r"/phone-numbers$"),
-    "bolna": ("POST", r"/phone-numbers/buy$"),
-    "sondos": ("POST", r"/purchase$"),
-}
-#: Vendors whose owned-number object says when the account acquired it, to the second.
-TIMED = ("krosai", "bolna", "sondos")
+PURCHASE = {v: ("POST", face_class(v).purchase_path) for v in VENDORS}
 CRITERIA = {"country": "US", "area_code": "415"}
 NOW = dt.datetime(2026, 5, 28, 8, 0, tzinfo=dt.UTC).timestamp()  # a morning, UTC
 
@@ -256,7 +249,8 @@ def test_a_number_another_stack_bought_before_our_attempt_is_not_taken_over(
 ) -> None:
     """Stack B bought X; stack A's (stale) search still offers X and A's purchase of X gets
     an uncommitted 503. A must not keep X: the vendor's purchase time predates A's attempt."""
-    if fresh.vendor not in (*TIMED, "plivo"):
+    precision = face_class(fresh.vendor).purchase_time
+    if not precision:
         pytest.skip("the vendor's owned-number object carries no purchase time")
     inputs = fresh.inputs()
     pages: list[Any] = []
@@ -268,7 +262,7 @@ def test_a_number_another_stack_bought_before_our_attempt_is_not_taken_over(
     fresh.adversary.tamper(method="GET", path="", times=1, edit=remember)
     x, _ = fresh.two.create(URN.format("b"), inputs)  # stack B
     assert pages, "B's search was not seen"
-    if fresh.vendor == "plivo":  # Plivo says only the day: B bought X three days ago
+    if precision == "day":  # Plivo says only the day: B bought X three days ago
         with sqlite3.connect(fresh.backend.store.path) as db:
             db.execute("UPDATE owned SET bought_at = bought_at - 3 * 86400 WHERE number = ?", (x,))
     else:

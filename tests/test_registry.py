@@ -48,6 +48,8 @@ class AcmeFace(Face):
     """The emulator face: one search endpoint behind a bearer key."""
 
     vendor = "acme"
+    purchase_path = r"/v1/numbers/buy$"
+    search_path = r"/v1/numbers\?"
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         return [("GET", r"/v1/numbers", self.search)]
@@ -215,12 +217,26 @@ def test_unregistering_restores_everything(tmp_path: Path) -> None:
         start("acme", 0, tmp_path / "acme.db")
 
 
+@pytest.mark.parametrize("vendor", [e.name for e in registry.entries() if e.face])
+def test_every_face_says_what_the_shared_suites_tamper_with(vendor: str) -> None:
+    """The purchase and search requests the adversarial suites find by path regex."""
+    face = face_class(vendor)
+    assert face.vendor == vendor
+    assert face.purchase_path and face.search_path
+    assert face.purchase_time in ("second", "day", "")
+
+
 def test_the_registry_refuses_clashes() -> None:
     with pytest.raises(ValueError, match="already registered"):
         registry.register(registry.entry("plivo"))
     clash = VendorEntry("acme", "Acme", "m:C", config=(ConfigKey("plivoAuthId", "x"),))
     with pytest.raises(ValueError, match="plivoAuthId"):
         registry.register(clash)
+    general = VendorEntry("acme", "Acme", "m:C", config=(ConfigKey("timeoutSeconds", "x"),))
+    with pytest.raises(ValueError, match="timeoutSeconds"):
+        registry.register(general)
+    with pytest.raises(KeyError):
+        registry.unregister("acme")
     with pytest.raises(ValueError, match="built in"):
         registry.unregister("plivo")
     with pytest.raises(ValueError, match="not its config keys"):

@@ -43,6 +43,14 @@ class Face:
     """Base of the vendor faces. Subclasses set ``vendor`` and ``routes``."""
 
     vendor: ClassVar[str]
+    #: Regexes searched in the raw path (with query) of the vendor's purchase request (a POST)
+    #: and of its search request (a GET): shared tests tamper with or count these.
+    purchase_path: ClassVar[str] = ""
+    search_path: ClassVar[str] = ""
+    #: No get-one endpoint: a listing is the client's only witness that a number is gone.
+    list_only: ClassVar[bool] = False
+    #: How precisely an owned-number object says when it was bought: "second", "day" or "".
+    purchase_time: ClassVar[str] = ""
     #: Switches the control API may set (``POST /_emulator/settings``): name -> allowed values.
     switches: ClassVar[Mapping[str, tuple[Any, ...]]] = {}
 

@@ -108,6 +108,10 @@ class BolnaFace(Face):
     """Bolna's ``/phone-numbers`` and ``/inbound`` endpoints."""
 
     vendor = "bolna"
+    purchase_path = r"/phone-numbers/buy$"
+    search_path = r"/phone-numbers/search"
+    list_only = True
+    purchase_time = "second"
     switches: ClassVar[Mapping[str, tuple[Any, ...]]] = {
         "unknown_id_status": (404, 400),
         "bolna_error_texts": ("emulator", "opaque"),

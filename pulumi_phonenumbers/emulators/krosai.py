@@ -127,6 +127,9 @@ class KrosAIFace(Face):
     """KrosAI ``/v1`` (and ``/api/v1``) phone-number API."""
 
     vendor = "krosai"
+    purchase_path = r"/phone-numbers$"
+    search_path = r"/phone-numbers/available"
+    purchase_time = "second"
     switches: ClassVar[Mapping[str, tuple[Any, ...]]] = {
         "kyc": ("approved", "none", "submitted", "declined"),
         "balance": ("ok", "insufficient"),

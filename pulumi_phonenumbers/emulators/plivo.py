@@ -67,6 +67,9 @@ class PlivoFace(Face):
     """Plivo's Numbers API: search, buy, list, get, update, unrent."""
 
     vendor: ClassVar[str] = "plivo"
+    purchase_path = r"/PhoneNumber/[^/]+/$"
+    search_path = r"/PhoneNumber/\?"
+    purchase_time = "day"
     switches: ClassVar[Mapping[str, tuple[Any, ...]]] = {
         _UNLINK: ("clears", "ignored", "default_app")
     }

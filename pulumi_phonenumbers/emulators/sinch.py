@@ -111,6 +111,8 @@ class SinchFace(Face):
     """Sinch Numbers API v1 + OAuth2 token endpoint."""
 
     vendor = _VENDOR
+    purchase_path = r":rent$"
+    search_path = r"/availableNumbers\?"
     switches = {
         "sinch_token_ttl": (3600, 600, 60, 10, 5, 2, 1),
         "sinch_expire_tokens": (True, False),

@@ -92,6 +92,10 @@ class SondosFace(Face):
     """Sondos AI over the shared store."""
 
     vendor = "sondos"
+    purchase_path = r"/purchase$"
+    search_path = r"/phone-numbers/search"
+    list_only = True
+    purchase_time = "second"
     switches: ClassVar[Mapping[str, tuple[Any, ...]]] = {_PAYMENT: ("valid", "none", "failing")}
 
     def __init__(self, store: Store) -> None:
