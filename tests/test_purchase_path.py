@@ -21,10 +21,11 @@ from typing import Any
 import pytest
 from adversary import Adversary
 
+from pulumi_phonenumbers._criteria import off_criteria
 from pulumi_phonenumbers._ownership import SKEW, Attempt, verdict
 from pulumi_phonenumbers._purchase import MAX_ATTEMPTS
 from pulumi_phonenumbers.emulators.server import face_class
-from pulumi_phonenumbers.models import NumberQuery, OwnedNumber, Routing
+from pulumi_phonenumbers.models import AvailableNumber, NumberQuery, OwnedNumber, Routing
 from pulumi_phonenumbers.testing import ProviderError, ProviderProcess
 from pulumi_phonenumbers.testing.backends import Backend, emulated_vendors
 from pulumi_phonenumbers.vendors import vendor_class
@@ -331,3 +332,23 @@ def test_ownership_verdict_compares_the_vendor_purchase_time_with_our_attempt(
 ) -> None:
     whose, why = verdict(_owned(acquired(stamp)), Attempt(started=NOW, ended=NOW + 1.0))
     assert whose == expected, why
+
+
+@pytest.mark.parametrize(
+    ("number", "claimed", "query", "criterion"),
+    [
+        ("+14155550123", "local", {"country": "US", "area_code": "415"}, None),
+        ("+12125550123", "local", {"country": "US", "area_code": "415"}, "area_code"),
+        ("+18885550123", "local", {"country": "US"}, "number_type"),  # toll-free sold as local
+        ("+18885550123", "toll_free", {"country": "CA", "number_type": "toll_free"}, None),
+        ("+447400123456", "local", {"country": "GB"}, "number_type"),  # a UK mobile
+        ("+16135550123", "local", {"country": "US"}, "country"),  # Ottawa
+        ("1415/../../Number/1", "local", {"country": "US"}, "number"),
+    ],
+)
+def test_candidates_are_checked_against_the_criteria_from_the_number_itself(
+    number: str, claimed: str, query: dict[str, Any], criterion: str | None
+) -> None:
+    candidate = AvailableNumber(number=number, country="US", number_type=claimed)
+    found = off_criteria(candidate, NumberQuery(**query))
+    assert (found[0] if found else None) == criterion, found
