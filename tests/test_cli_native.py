@@ -184,5 +184,10 @@ def test_fleet_over_construct_and_invoke_lifecycle(plivo: Backend, tmp_path: Pat
     cli.refresh()
     assert sorted(events([plivo], "buy")) == sorted(numbers) and events([plivo], "release") == []
 
+    # a provider config change updates the provider, never replaces its numbers
+    cli.set_config("phonenumbers:timeoutSeconds", "20")
+    plan = json.loads(cli.run("preview", "--json", "--stack", "dev").stdout)
+    assert not {"create", "delete", "replace"} & set(plan["changeSummary"]), plan["changeSummary"]
+
     cli.destroy()
     assert sorted(events([plivo], "release")) == sorted(numbers)

@@ -222,3 +222,21 @@ def test_unknown_inputs_at_preview_stay_unknown(backend: Backend, plugin: Provid
     # the engine's unknown marker comes back (deserialized as pulumi's Unknown)
     assert isinstance(outcome.inputs["area_code"], Unknown)
     assert isinstance(outcome.inputs["routing"]["voice_target"], Unknown)
+
+
+@pytest.mark.parametrize("backend", ["sandbox"], indirect=True)
+def test_diff_config_says_some_or_none_and_never_replaces(
+    backend: Backend, plugin: ProviderProcess
+) -> None:
+    def diff_config(olds: dict[str, Any], news: dict[str, Any]) -> Any:
+        request = proto.DiffRequest(
+            urn="urn:pulumi:dev::phonenumbers-test::pulumi:providers:phonenumbers::default",
+            olds=plugin._serialize(olds),
+            news=plugin._serialize(news),
+        )
+        return plugin._call("DiffConfig", request)
+
+    changed = diff_config({"timeoutSeconds": "15"}, {"timeoutSeconds": "20"})
+    assert changed.changes == proto.DiffResponse.DIFF_SOME and list(changed.replaces) == []
+    same = diff_config({"timeoutSeconds": "15"}, {"timeoutSeconds": "15"})
+    assert same.changes == proto.DiffResponse.DIFF_NONE

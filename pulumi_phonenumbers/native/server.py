@@ -16,7 +16,10 @@ from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2
+from pulumi.provider.experimental import provider as p
+from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.server import ProviderServicer
+from pulumi.runtime import proto
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
@@ -68,11 +71,27 @@ def _clean(handler: _Handler) -> _Handler:
 
 
 class _Servicer(ProviderServicer):
-    pass
+    async def DiffConfig(self, request: Any, context: Any) -> Any:
+        # The SDK's DiffConfig copies the bool into the enum: True became DIFF_NONE (1).
+        resp = await self._provider.diff_config(
+            p.DiffRequest(
+                request.urn,
+                request.id,
+                PropertyValue.unmarshal_map(request.olds),
+                PropertyValue.unmarshal_map(request.news),
+                list(request.ignoreChanges),
+            )
+        )
+        changes = {True: proto.DiffResponse.DIFF_SOME, False: proto.DiffResponse.DIFF_NONE}
+        return proto.DiffResponse(
+            changes=changes.get(resp.changes, proto.DiffResponse.DIFF_UNKNOWN),
+            replaces=resp.replaces,
+            diffs=resp.diffs,
+        )
 
 
 for _name in _METHODS:
-    setattr(_Servicer, _name, _clean(getattr(ProviderServicer, _name)))
+    setattr(_Servicer, _name, _clean(getattr(_Servicer, _name)))
 
 
 async def _serve(engine: str) -> None:
