@@ -82,9 +82,12 @@ class _Servicer(ProviderServicer):
                 list(request.ignoreChanges),
             )
         )
-        changes = {True: proto.DiffResponse.DIFF_SOME, False: proto.DiffResponse.DIFF_NONE}
+        if resp.changes is None:
+            changes = proto.DiffResponse.DIFF_UNKNOWN
+        else:
+            changes = proto.DiffResponse.DIFF_SOME if resp.changes else proto.DiffResponse.DIFF_NONE
         return proto.DiffResponse(
-            changes=changes.get(resp.changes, proto.DiffResponse.DIFF_UNKNOWN),
+            changes=changes,
             replaces=resp.replaces,
             diffs=resp.diffs,
         )
