@@ -138,6 +138,9 @@ def test_pulumi_import_of_an_owned_number_and_destroy_keeps_it(
         "number_type": "local",
     }
     assert imported["outputs"]["vendor_id"] and imported["outputs"]["monthly_cost"] > 0
+    # credentials set with --secret: encrypted in the provider's state, never in plain text
+    export = json.dumps(cli.export())
+    assert all(secret not in export for secret in plivo.secret_values())
 
     cli.destroy()  # imported = adopted: destroy forgets it, the account keeps it
     assert number in plivo.owned_numbers()

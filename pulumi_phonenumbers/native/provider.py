@@ -82,8 +82,10 @@ class PhoneNumbersPlugin(p.Provider):
         return p.GetSchemaResponse(schema=render_schema())
 
     async def check_config(self, request: p.CheckRequest) -> p.CheckResponse:
-        """Refuse keys the schema does not declare; values pass through unchanged."""
+        """Refuse keys the schema does not declare; credentials come back marked secret, so
+        the engine encrypts them in the provider's state even when set as plain config."""
         known = {key.name for key in CONFIG_KEYS}
+        secret = {key.name for key in CONFIG_KEYS if key.secret}
         failures = [
             p.CheckFailure(key, f"unknown provider config key {NAMESPACE}:{key}")
             for key in request.new_inputs
@@ -91,7 +93,11 @@ class PhoneNumbersPlugin(p.Provider):
             and key not in _ENGINE_KEYS
             and not key.startswith("__")
         ]
-        return p.CheckResponse(inputs=request.new_inputs, failures=failures)
+        inputs = {
+            k: v.with_secret(True) if _config_name(k) in secret else v
+            for k, v in request.new_inputs.items()
+        }
+        return p.CheckResponse(inputs=inputs, failures=failures)
 
     async def diff_config(self, request: p.DiffRequest) -> p.DiffResponse:
         """A config change never replaces numbers (settings are re-read on configure)."""
