@@ -217,7 +217,7 @@ class PulumiCLI:
         return CLIResult((line,), proc.returncode, proc.stdout, proc.stderr)
 
     def spawn(self, *args: str, log: Path) -> subprocess.Popen[bytes]:
-        """Start ``pulumi <args>`` in its own process group, output to ``log``."""
+        """Start ``pulumi <args>`` in a session of its own (see :meth:`kill`), output to ``log``."""
         with log.open("wb") as out:
             return subprocess.Popen(
                 self.command(*args),
@@ -230,9 +230,15 @@ class PulumiCLI:
 
     @staticmethod
     def kill(proc: subprocess.Popen[bytes]) -> None:
-        """SIGKILL the process group of a :meth:`spawn`-ed command (CLI, host, plugins)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        """SIGKILL every process of a :meth:`spawn`-ed command's session at once.
+
+        The CLI starts each plugin in a process group of its own, so killing the command's
+        group would leave the dynamic-provider plugin running (and possibly still buying);
+        its session (``start_new_session``) holds them all, as a dead CI runner would.
+        """
+        for pid in [proc.pid, *_session_members(proc.pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=60)
 
     def init(self, config: Mapping[str, Any]) -> None:
@@ -299,3 +305,19 @@ class PulumiCLI:
 def _text(value: Any) -> str:
     """A config value as the CLI takes it: strings as they are, anything else as JSON."""
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def _session_members(sid: int) -> list[int]:
+    """Live processes whose session id is ``sid`` (Linux ``/proc``)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # state ppid pgrp session ...; a zombie (Z) is already dead
+        if len(fields) > 3 and fields[3] == str(sid) and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
