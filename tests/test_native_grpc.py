@@ -240,3 +240,19 @@ def test_diff_config_says_some_or_none_and_never_replaces(
     assert changed.changes == proto.DiffResponse.DIFF_SOME and list(changed.replaces) == []
     same = diff_config({"timeoutSeconds": "15"}, {"timeoutSeconds": "15"})
     assert same.changes == proto.DiffResponse.DIFF_NONE
+
+
+@pytest.mark.parametrize("backend", ["sandbox"], indirect=True)
+def test_check_config_marks_credentials_secret_and_refuses_unknown_keys(
+    backend: Backend, plugin: ProviderProcess
+) -> None:
+    news = {"plivoAuthToken": "tok", "vendor": "plivo", "plivoAuthTokn": "typo"}
+    request = proto.CheckRequest(
+        urn="urn:pulumi:dev::phonenumbers-test::pulumi:providers:phonenumbers::default",
+        olds=plugin._serialize({}),
+        news=plugin._serialize(news),
+    )
+    resp = plugin._call("CheckConfig", request)
+    checked = rpc.deserialize_properties(resp.inputs)
+    assert rpc.is_rpc_secret(checked["plivoAuthToken"]) and checked["vendor"] == "plivo"
+    assert [f.property for f in resp.failures] == ["plivoAuthTokn"]
