@@ -250,6 +250,10 @@ def verdicts(results: dict[str, Any]) -> tuple[int, int]:
         flags.append(results["startup"]["passed"])
     for r in results.get("fleet", []):
         flags.append(not r.get("error") and r.get("leaked") == 0)
+    shared = results.get("shared", {})
+    flags += [bool(r.get("passed")) for r in shared.get("requests", []) + shared.get("latency", [])]
+    if "paced" in results and not results["paced"].get("skipped"):
+        flags.append(bool(results["paced"].get("passed")))
     return sum(flags), len(flags)
 
 
@@ -266,6 +270,91 @@ def header(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def _shared(results: dict[str, Any]) -> list[str]:
+    out = [
+        "6. One search for many creates: a 100-number fleet per vendor, 4 at a time "
+        "(requests per create <= 1.10 at 0 ms; at 50 ms <= 1.15 x ceil(N/4) x (1 + 1/page) "
+        "x 50 ms)"
+    ]
+    rows: list[list[Any]] = []
+    notes: list[str] = []
+    by_vendor = {r["vendor"]: r for r in results.get("latency", [])}
+    for r in results.get("requests", []):
+        lat = by_vendor.get(r["vendor"], {})
+        if r.get("error") or lat.get("error"):
+            rows.append([r["vendor"], "(crashed)", "", "", "", "", "", "FAIL"])
+            notes.append(f"   {r['vendor']}: {r.get('error') or lat.get('error')}")
+            continue
+        rows.append(
+            [
+                r["vendor"],
+                r["page"],
+                f"{r['requests_per_create']:.3f}",
+                _verdict(r["passed"]),
+                f"{lat.get('seconds', 0):.2f}",
+                f"{lat.get('floor_seconds', 0):.2f}",
+                f"{lat.get('ratio', 0):.2f}",
+                _verdict(lat.get("passed")),
+            ]
+        )
+        for error in r.get("errors", []) + lat.get("errors", []):
+            notes.append(f"   {r['vendor']}: a create failed, e.g. {error}")
+    out += _table(
+        [
+            "vendor",
+            "page",
+            "requests/create",
+            "result",
+            "50 ms: s",
+            "floor s",
+            "x floor (<=1.15)",
+            "result",
+        ],
+        rows,
+        {1, 2, 4, 5, 6},
+    )
+    return out + notes
+
+
+def _paced(r: dict[str, Any]) -> list[str]:
+    out = [
+        "7. Paced fleet: Plivo emulator enforcing 300 requests / 5 s at 0 ms, provider at its "
+        "default pace (no 429; wall <= 1.2 x N x requests-per-create / 60 s)"
+    ]
+    if r.get("skipped"):
+        return [*out, f"   skipped ({r['skipped']})"]
+    if r.get("error"):
+        return [*out, f"   (crashed) {r['error']}  FAIL"]
+    out += _table(
+        ["numbers", "requests", "req/create", "429s", "seconds", "target s", "x ideal", "result"],
+        [
+            [
+                r["n"],
+                r["requests"],
+                f"{r['requests_per_create']:.3f}",
+                r["refused_429"],
+                f"{r['seconds']:.1f}",
+                f"{r['target_seconds']:.1f}",
+                f"{r['ratio']:.2f}",
+                _verdict(r["passed"]),
+            ]
+        ],
+        {0, 1, 2, 3, 4, 5, 6},
+    )
+    return out + [f"   a create failed, e.g. {e}" for e in r.get("errors", [])]
+
+
+def _cpu(r: dict[str, Any]) -> list[str]:
+    head = "8. Provider CPU per create (sandbox, 4 at a time; reported, no floor)"
+    if r.get("error"):
+        return [head, f"   (crashed) {r['error']}"]
+    return [
+        head,
+        f"   {r['provider_cpu_ms_per_create']:.2f} ms CPU per create over {r['n']} creates "
+        f"({r['seconds']:.2f} s wall, {r['failed']} failed)",
+    ]
+
+
 def section(name: str, results: dict[str, Any]) -> list[str]:
     """One section's table ([] when it did not run)."""
     if name == "calls":
@@ -278,10 +367,16 @@ def section(name: str, results: dict[str, Any]) -> list[str]:
         return _fleet(results.get("fleet", []))
     if name == "sdk":
         return _sdk(results["sdk"]) if "sdk" in results else []
+    if name == "shared":
+        return _shared(results["shared"]) if "shared" in results else []
+    if name == "paced":
+        return _paced(results["paced"]) if "paced" in results else []
+    if name == "cpu":
+        return _cpu(results["cpu"]) if "cpu" in results else []
     raise KeyError(name)
 
 
-SECTIONS = ("calls", "latency", "startup", "fleet", "sdk")
+SECTIONS = ("calls", "latency", "startup", "fleet", "sdk", "shared", "paced", "cpu")
 
 
 def footer(results: dict[str, Any]) -> str:

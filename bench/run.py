@@ -25,8 +25,8 @@ if __name__ == "__main__":  # run as a script: import the bench package, not ben
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
     sys.path.insert(0, str(_HERE.parent))
 
-from bench import calls, fleet, latency, report, sdk, startup  # noqa: E402
-from bench.common import emulated, machine  # noqa: E402
+from bench import calls, fleet, latency, pace, report, sdk, startup  # noqa: E402
+from bench.common import emulated, machine, serialized_provider  # noqa: E402
 
 SECTIONS = report.SECTIONS
 DEFAULT_JSON = _HERE / "results.json"
@@ -94,6 +94,13 @@ def run(
             if "plivo" in vendors
             else {"skipped": "no Plivo emulator"}
         ),
+        "shared": lambda: pace.measure_shared(vendors, args.n),
+        "paced": lambda: (
+            pace.paced_fleet(args.fleet_n, serialized_provider())
+            if "plivo" in vendors
+            else {"skipped": "no Plivo emulator"}
+        ),
+        "cpu": lambda: pace.sandbox_cpu(min(args.n, 200)),
     }
     if progress:
         progress("", results)

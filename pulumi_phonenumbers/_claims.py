@@ -7,7 +7,8 @@ process bought stays remembered (with the moment of the purchase) until it is re
 so that a sibling working from an older search page skips it without a wasted purchase.
 
 Provider instances carry no attributes (unpickling skips ``__init__``), so this state is
-process-wide: :class:`~pulumi_phonenumbers._purchase.Purchase` owns the one instance.
+process-wide: :class:`~pulumi_phonenumbers._purchase.Purchase` owns the one instance,
+which also holds the search pages sibling creates share (:mod:`._pages`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from ._pages import PageCache
 
 __all__ = ["Claims"]
 
@@ -28,6 +31,8 @@ class Claims:
         self._held: set[tuple[str, str]] = set()
         #: When (``time.monotonic()``) this process bought each number not released since.
         self._bought: dict[tuple[str, str], float] = {}
+        #: First search pages shared by sibling creates with the same criteria.
+        self.pages = PageCache()
 
     @contextmanager
     def claim(self, vendor: str, number: str) -> Iterator[bool]:
@@ -43,6 +48,11 @@ class Claims:
             if claimed:
                 with self._lock:
                     self._held.discard(key)
+
+    def held(self, vendor: str, number: str) -> bool:
+        """Is a sibling create buying ``number`` right now?"""
+        with self._lock:
+            return (vendor, number) in self._held
 
     def mark_bought(self, vendor: str, number: str) -> None:
         """Remember that this process bought ``number`` now."""

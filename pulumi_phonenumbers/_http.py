@@ -48,6 +48,7 @@ from urllib.parse import quote
 
 import httpx
 
+from ._pace import TokenBucket
 from .errors import (
     AuthError,
     ConfigError,
@@ -231,13 +232,16 @@ class HttpClient:
         not_found: NotFoundShape | None = None,
         base_url_key: str = "",
         max_body: int = MAX_BODY,
+        pacer: TokenBucket | None = None,
     ) -> None:
         """``not_found`` recognises the vendor's own 404 for a missing object (without it,
         every 404 is a configuration error); ``base_url_key`` is the config key named in
-        configuration errors (default ``<vendor>BaseUrl``)."""
+        configuration errors (default ``<vendor>BaseUrl``); ``pacer`` is the vendor's
+        process-wide bucket (:mod:`._pace`): every attempt waits for a token."""
         self.vendor = vendor
         self.base_url_key = f"phonenumbers:{base_url_key or vendor + 'BaseUrl'}"
         self.max_body = max_body
+        self.pacer = pacer
         self._not_found = not_found
         self.timeout = float(timeout)
         self.policy = policy or RetryPolicy()
@@ -309,6 +313,8 @@ class HttpClient:
             budget = min(self.timeout, max(deadline_at - time.monotonic(), 0.05))
             retry_after: float | None = None
             error: PhoneNumbersError
+            if self.pacer is not None:
+                self.pacer.take()
             try:
                 response = self._exchange(method, path, budget, what, kwargs)
             except _BROKEN as exc:

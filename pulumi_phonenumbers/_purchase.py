@@ -51,6 +51,7 @@ from typing import Any, ClassVar, NoReturn
 from ._claims import Claims
 from ._criteria import criteria_text, off_criteria
 from ._ownership import Attempt, verdict
+from ._pages import page_key
 from .errors import (
     AuthError,
     ConfigError,
@@ -84,6 +85,8 @@ class _Tally:
     held: set[str] = field(default_factory=set)
     pricey: set[str] = field(default_factory=set)
     off: dict[str, str] = field(default_factory=dict)
+    #: Candidates of a shared page skipped because a sibling bought or tried them.
+    shared_skips: int = 0
 
 
 def _audit_hint(vendor: str) -> str:
@@ -175,39 +178,62 @@ class Purchase:
 
         Vendors page search results by offset over a list that shrinks while others buy,
         so one pass can skip free numbers: a pass that met numbers taken meanwhile is
-        followed by a fresh search (at most ``_ROUNDS`` passes), skipping those tried.
+        followed by a fresh search (at most ``_ROUNDS`` passes), skipping those tried; so is
+        a pass that skipped candidates of a shared page that siblings bought or tried.
+        The first page of a search is shared with sibling creates of the same criteria
+        (:mod:`._pages`): a fleet spends about one search per page, not one per number.
         """
         tally = _Tally()
         # Claims on doubtful candidates stay held until the sweep, so that no sibling
         # create of this process buys one we may still turn out to own.
         with ExitStack() as doubtful_claims:
             try:
+                fresh_after = 0.0
                 for _ in range(_ROUNDS):
-                    tried_before = len(tally.taken)
-                    owned = self._one_pass(query, tally, doubtful_claims)
+                    before = (len(tally.taken), tally.shared_skips)
+                    began = time.monotonic()
+                    owned = self._one_pass(query, tally, doubtful_claims, fresh_after)
+                    fresh_after = began  # the next pass searches afresh
                     if owned is not None:
                         return owned
-                    if len(tally.taken) == tried_before:
+                    if (len(tally.taken), tally.shared_skips) == before:
                         break  # nothing changed under us: the answer is final
             finally:
                 self.sweep()
         raise InventoryExhausted(self._exhausted(query, tally))
 
     def _one_pass(
-        self, query: NumberQuery, tally: _Tally, doubtful_claims: ExitStack
+        self, query: NumberQuery, tally: _Tally, doubtful_claims: ExitStack, fresh_after: float
     ) -> OwnedNumber | None:
         name = self.vendor.name
+        key = page_key(name, query, self.options)
         cursor: str | None = None
         for _ in range(_MAX_PAGES):
-            asked = time.monotonic()
-            page = self.vendor.search_with_options(query, self.options, cursor)
+            if cursor is None:  # the first page is shared with sibling creates (._pages)
+                page, asked = self.claims.pages.first_page(
+                    key,
+                    lambda: self.vendor.search_with_options(query, self.options, None),
+                    lambda number: (
+                        self.claims.held(name, number)
+                        or self.claims.bought_at(name, number) is not None
+                    ),
+                    newer_than=fresh_after,
+                )
+            else:
+                asked = time.monotonic()
+                page = self.vendor.search_with_options(query, self.options, cursor)
             for candidate in page.numbers:
                 number = candidate.number
                 tally.seen.add(number)
                 if number in tally.taken:
                     continue
+                if cursor is None and self.claims.pages.spent(key, asked, number):
+                    tally.held.add(number)  # a sibling bought or tried it from this page
+                    tally.shared_skips += 1
+                    continue
                 off = off_criteria(candidate, query)
                 if off is not None:
+                    self.claims.pages.spend(key, number)
                     if off[0] == "max_monthly_cost":
                         tally.pricey.add(number)
                     else:
@@ -223,6 +249,7 @@ class Purchase:
                         continue
                     if self.attempts >= MAX_ATTEMPTS:
                         raise self._too_many(query, tally)
+                    self.claims.pages.spend(key, number)
                     owned = self.one(candidate, time.time())
                     if owned is not None:
                         self.claims.mark_bought(name, owned.number)

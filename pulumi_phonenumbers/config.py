@@ -20,6 +20,7 @@ from .registry import ConfigKey
 
 __all__ = [
     "CONFIG_KEYS",
+    "DEFAULT_REQUESTS_PER_SECOND",
     "GENERAL_KEYS",
     "NAMESPACE",
     "ConfigKey",
@@ -29,6 +30,8 @@ __all__ = [
 ]
 
 NAMESPACE = "phonenumbers"
+#: Requests per second to a vendor that documents no limit and declares no rate key.
+DEFAULT_REQUESTS_PER_SECOND = 10.0
 
 
 #: The keys that belong to no vendor; each vendor's own keys are in its registry entry.
@@ -48,6 +51,13 @@ GENERAL_KEYS: tuple[ConfigKey, ...] = (
         "when none can be had (searches only; off by default).",
         "PHONENUMBERS_PREVIEW_INVENTORY",
         default="false",
+    ),
+    ConfigKey(
+        "searchPageSeconds",
+        "Seconds a search page is shared by creates with the same criteria before it is "
+        "searched again (`0`: every create searches).",
+        "PHONENUMBERS_SEARCH_PAGE_SECONDS",
+        default="30",
     ),
 )
 
@@ -168,6 +178,32 @@ class Settings:
         if not 0 < value <= 600:
             raise ConfigError(f"{NAMESPACE}:timeoutSeconds must be in (0, 600], got {text!r}")
         return value
+
+    def _number(self, name: str, low: float, high: float, what: str) -> float:
+        """Key ``name`` as a float in [low, high] (ConfigError naming the key otherwise)."""
+        text = self.get(name) or ""
+        try:
+            value = float(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise ConfigError(f"{NAMESPACE}:{name} must be {what}, got {text!r}")
+        return value
+
+    @property
+    def search_page_seconds(self) -> float:
+        """``searchPageSeconds`` as a float (ConfigError unless a number in [0, 3600])."""
+        return self._number("searchPageSeconds", 0, 3600, "a number of seconds in [0, 3600]")
+
+    def requests_per_second(self, vendor: str) -> float:
+        """``<vendor>RequestsPerSecond`` as a float (ConfigError unless a number >= 0);
+        :data:`DEFAULT_REQUESTS_PER_SECOND` for a vendor that declares no such key."""
+        name = f"{vendor}RequestsPerSecond"
+        try:
+            config_key(name)
+        except KeyError:
+            return DEFAULT_REQUESTS_PER_SECOND
+        return self._number(name, 0, 100_000, "a number of requests per second (0 for no pacing)")
 
     @property
     def preview_inventory(self) -> bool:

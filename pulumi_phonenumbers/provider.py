@@ -83,6 +83,8 @@ class PhoneNumberProvider(ResourceProvider):
             cls._vendors = {}
         cls._settings = settings
         cls._inventory.clear()
+        Purchase.claims.pages.clear()  # a new run searches afresh (``_pages``)
+        Purchase.claims.pages.max_age = settings.search_page_seconds
 
     @classmethod
     def _settings_now(cls) -> Settings:

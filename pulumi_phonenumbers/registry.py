@@ -90,6 +90,17 @@ class VendorEntry:
         return self.base_url or f"{self.name}BaseUrl"
 
 
+def rate_key(vendor: str, default: int, why: str) -> ConfigKey:
+    """``<vendor>RequestsPerSecond``: the pace of one provider process (``_pace``)."""
+    return ConfigKey(
+        f"{vendor}RequestsPerSecond",
+        f"Requests per second one provider process sends to this vendor, shared by all its "
+        f"resources (`0`: no pacing). {why}.",
+        f"{vendor.upper()}_REQUESTS_PER_SECOND",
+        default=str(default),
+    )
+
+
 _V = "pulumi_phonenumbers.vendors."
 _E = "pulumi_phonenumbers.emulators."
 
@@ -124,6 +135,7 @@ BUILTIN: tuple[VendorEntry, ...] = (
                 "PLIVO_BASE_URL",
                 default="https://api.plivo.com",
             ),
+            rate_key("plivo", 60, "Plivo documents 300 requests per 5 s per account"),
         ),
         credentials=("plivoAuthId", "plivoAuthToken"),
         docs={
@@ -155,6 +167,7 @@ BUILTIN: tuple[VendorEntry, ...] = (
                 "SINCH_BASE_URL",
                 default="https://numbers.api.sinch.com",
             ),
+            rate_key("sinch", 10, "Sinch documents no limit for Numbers: a conservative default"),
             ConfigKey(
                 "sinchAuthBaseUrl",
                 "Sinch OAuth2 root (token at /oauth2/token).",
@@ -182,6 +195,7 @@ BUILTIN: tuple[VendorEntry, ...] = (
                 "KROSAI_BASE_URL",
                 default="https://api.krosai.com/v1",
             ),
+            rate_key("krosai", 10, "KrosAI's Free plan allows 10/s (Pro 50, Business 200)"),
             ConfigKey(
                 "krosaiDialect",
                 "Which of KrosAI's documented dialects to speak: guide, openapi or bridge.",
@@ -211,6 +225,7 @@ BUILTIN: tuple[VendorEntry, ...] = (
             ConfigKey(
                 "bolnaBaseUrl", "Bolna API root.", "BOLNA_BASE_URL", default="https://api.bolna.ai"
             ),
+            rate_key("bolna", 16, "Bolna documents 1,000 requests per minute"),
         ),
         credentials=("bolnaApiKey",),
         docs={"voice_target": "Bolna agent id (UUID)", "vendor_options": "Bolna provider, region"},
@@ -228,6 +243,7 @@ BUILTIN: tuple[VendorEntry, ...] = (
                 "SONDOS_BASE_URL",
                 default="https://app.sondos-ai.com/api",
             ),
+            rate_key("sondos", 10, "Sondos AI documents no limit: a conservative default"),
         ),
         credentials=("sondosApiKey",),
         docs={"voice_target": "Sondos assistant id (integer)"},

@@ -42,6 +42,7 @@ MODULE_TIERS: dict[str, str] = {
     "test_provider_grpc": "grpc",
     "test_purchase_path": "grpc",
     "test_races": "grpc",
+    "test_pacing": "grpc",
     "test_secrets": "grpc",
     "test_sondos": "grpc",
     "test_audit": "program",

@@ -145,7 +145,12 @@ def rigs(
         if vendor not in made:
             backend = Backend.start(vendor, tmp_path_factory.mktemp(vendor))
             proxy = Adversary(backend.url)
-            config = {**proxy.config(backend.config), "phonenumbers:timeoutSeconds": "1"}
+            config = {
+                **proxy.config(backend.config),
+                "phonenumbers:timeoutSeconds": "1",
+                # Each test tampers with its own searches: no page shared across tests.
+                "phonenumbers:searchPageSeconds": "0",
+            }
             provider = ProviderProcess()
             provider.configure(config)
             made[vendor] = Rig(vendor, backend, proxy, provider, serialized_provider, config)

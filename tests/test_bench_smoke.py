@@ -117,6 +117,23 @@ def test_plivo_sdk_side_by_side(results: dict[str, Any]) -> None:
         assert set(row["wall_ms"]) == {"bare httpx", "ours", "plivo SDK"}
 
 
+@pytest.mark.skipif("plivo" not in _EMULATED, reason="no Plivo emulator yet")
+def test_pace_sections_run(bench_run: tuple[dict[str, Any], str]) -> None:
+    results, text = bench_run
+    shared = results["shared"]
+    for key in ("requests", "latency"):
+        (row,) = shared[key]
+        assert "error" not in row and row["failed"] == 0 and row["page"] == 20
+        assert row["requests"] >= row["n"]  # one purchase per create at least
+    assert shared["latency"][0]["floor_seconds"] > 0
+    paced = results["paced"]
+    assert "error" not in paced and paced["n"] == 12 and paced["failed"] == 0
+    assert paced["refused_429"] == 0  # the emulator enforced 300 / 5 s; paced: never refused
+    assert results["cpu"]["provider_cpu_ms_per_create"] > 0
+    for heading in ("6. One search for many creates", "7. Paced fleet", "8. Provider CPU"):
+        assert heading in text
+
+
 def test_report_renders_every_section(bench_run: tuple[dict[str, Any], str]) -> None:
     text = bench_run[1]
     for heading in ("3. Provider start-up", "4. Sandbox fleet"):

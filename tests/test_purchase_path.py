@@ -83,7 +83,12 @@ def account(
     vendor = request.param
     backend = Backend.start(vendor, tmp_path_factory.mktemp(f"purchase-{vendor}"))
     adversary = Adversary(backend.url)
-    config = {**adversary.config(backend.config), "phonenumbers:timeoutSeconds": "1"}
+    config = {
+        **adversary.config(backend.config),
+        "phonenumbers:timeoutSeconds": "1",
+        # Each test tampers with the answers of its own searches: no page shared across tests.
+        "phonenumbers:searchPageSeconds": "0",
+    }
     with ProviderProcess() as one, ProviderProcess() as two:
         one.configure(config)
         two.configure(config)

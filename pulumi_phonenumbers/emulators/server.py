@@ -9,7 +9,10 @@ Control API (same for every vendor)::
     POST   /_emulator/faults     {"latency_ms": N, "rules": [...]}  (see faults.py)
     GET    /_emulator/faults     the current fault state
     DELETE /_emulator/faults     clear faults
-    POST   /_emulator/settings   {"<switch>": value}  vendor switches (KYC, payment ...)
+    POST   /_emulator/settings   {"<switch>": value}  vendor switches (KYC, payment ...), and
+                                 {"rate_limit": {"requests": N, "per_seconds": W} | null}
+                                 (429 with Retry-After above that rate: ratelimit.py)
+    GET    /_emulator/rate_limit {"rate_limit": {...} | null, "refused": <429s answered>}
     POST   /_emulator/release    {"number": "+E164"}  out-of-band release (as if in the console)
     GET    /_emulator/requests   {"requests": [{"method", "path", "query"}, ...]}  oldest first,
                                  every vendor request received (the last 10,000; a logging proxy)
@@ -42,9 +45,11 @@ from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHand
 from werkzeug.wrappers import Request, Response
 
 from .. import registry
+from ..config import config_key
 from ..store import Store
 from .base import BadRequest, Face, json_response
 from .faults import Faults
+from .ratelimit import RateLimit, retry_after_header
 
 __all__ = ["EMULATORS", "EmulatorApp", "PortInUse", "RunningEmulator", "face_class", "start"]
 
@@ -109,6 +114,7 @@ class EmulatorApp:
     def __init__(self, face: Face) -> None:
         self.face = face
         self.faults = Faults()
+        self.rate_limit = RateLimit()
         self._in_flight = 0
         self._idle = threading.Condition()
         #: ``(method, path, query)`` of every vendor request received, oldest first.
@@ -141,6 +147,11 @@ class EmulatorApp:
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     def _vendor(self, request: Request, environ: dict[str, Any]) -> Response:
+        refused = self.rate_limit.admit()
+        if refused is not None:
+            response = self.face.error(429, "Too Many Requests")
+            response.headers["Retry-After"] = retry_after_header(refused)
+            return response
         if self.faults.latency_ms:
             time.sleep(self.faults.latency_ms / 1000)
         rule = self.faults.take(request.method, request.path)
@@ -208,6 +219,7 @@ class EmulatorApp:
                 self.wait_idle()
                 store.reset()
                 self.faults.clear()
+                self.rate_limit.configure(None)
                 self.face.reset()
                 self.requests.clear()
                 return json_response({"reset": True})
@@ -217,15 +229,20 @@ class EmulatorApp:
                 elif request.method == "POST":
                     self.faults.configure(Face.json_body(request, required=True))
                 return json_response(self.faults.snapshot())
+            if action == "rate_limit" and request.method == "GET":
+                return json_response(self.rate_limit.snapshot())
             if action == "settings" and request.method == "POST":
-                body = Face.json_body(request, required=True)
+                body = dict(Face.json_body(request, required=True))
+                if "rate_limit" in body:
+                    self.rate_limit.configure(body.pop("rate_limit"))
                 for key, value in body.items():
                     allowed = self.face.switches.get(key)
                     if allowed is None or value not in allowed:
                         raise BadRequest(f"setting {key!r} must be one of {allowed}")
                 for key, value in body.items():
                     store.set_setting(key, value)
-                return json_response({k: store.setting(k) for k in self.face.switches})
+                settings = {k: store.setting(k) for k in self.face.switches}
+                return json_response({**settings, **self.rate_limit.snapshot()})
             if action == "release" and request.method == "POST":
                 number = Face.json_body(request, required=True).get("number")
                 if not isinstance(number, str):
@@ -458,4 +475,9 @@ def start(
     url = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name=f"emulator-{vendor}", daemon=True)
     thread.start()
-    return RunningEmulator(vendor, url, face.config(url), store, app, server, thread)
+    # The emulator enforces no rate unless told to (rate_limit), so the provider need not
+    # pace itself against it: the printed config turns pacing off (``_pace``).
+    config = face.config(url)
+    with contextlib.suppress(KeyError):  # a vendor that declares no pace has none to turn off
+        config[f"phonenumbers:{config_key(vendor + 'RequestsPerSecond').name}"] = "0"
+    return RunningEmulator(vendor, url, config, store, app, server, thread)

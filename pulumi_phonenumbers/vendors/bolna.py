@@ -32,6 +32,7 @@ from typing import Any
 from .. import _answers as answers
 from .. import e164
 from .._http import HttpClient, segment
+from .._pace import bucket_for
 from ..config import Settings
 from ..errors import ConfigError, NotFound, ServerError, ValidationError, VendorError
 from ..inputs import is_unknown
@@ -145,6 +146,7 @@ class BolnaVendor(Vendor):
             error_mapper=wire.error_from,
             not_found=wire.not_found,
             timeout=settings.timeout,
+            pacer=bucket_for(_NAME, settings.requests_per_second(_NAME)),
             headers={"Authorization": f"Bearer {key}"},
             secrets=settings.secrets(),
         )

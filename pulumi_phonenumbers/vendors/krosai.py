@@ -40,6 +40,7 @@ import httpx
 from .. import _answers as answers
 from .. import e164
 from .._http import HttpClient, Kind
+from .._pace import bucket_for
 from ..config import Settings
 from ..errors import ConfigError, NotAvailable, NotFound, ValidationError, VendorError
 from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
@@ -101,6 +102,7 @@ class KrosAIVendor(Vendor):
             error_mapper=wire.error_from,
             not_found=wire.not_found,
             timeout=settings.timeout,
+            pacer=bucket_for(_NAME, settings.requests_per_second(_NAME)),
             headers=auth,
             secrets=settings.secrets(),
         )

@@ -18,6 +18,7 @@ from typing import Any
 from .. import _answers as answers
 from .. import e164
 from .._http import HttpClient, segment
+from .._pace import bucket_for
 from ..config import Settings
 from ..errors import (
     ConfigError,
@@ -97,6 +98,7 @@ class PlivoVendor(Vendor):
             error_mapper=wire.error_from,
             not_found=wire.not_found,
             timeout=settings.timeout,
+            pacer=bucket_for(wire.VENDOR, settings.requests_per_second(wire.VENDOR)),
             auth=(auth_id, token),
             secrets=(*settings.secrets(), auth_id, token),
         )

@@ -31,6 +31,7 @@ import phonenumbers
 from .. import _answers as answers
 from .. import e164
 from .._http import HttpClient, segment
+from .._pace import bucket_for
 from ..config import Settings
 from ..errors import ConfigError, NotFound, ValidationError, VendorError
 from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
@@ -110,6 +111,7 @@ class SinchVendor(Vendor):
             error_mapper=wire.error,
             not_found=wire.not_found,
             timeout=settings.timeout,
+            pacer=bucket_for(_NAME, settings.requests_per_second(_NAME)),
             auth=auth,
             secrets=secrets,
         )

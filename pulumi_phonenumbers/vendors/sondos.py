@@ -36,6 +36,7 @@ import httpx
 
 from .. import _answers as answers
 from .._http import HttpClient, segment
+from .._pace import bucket_for
 from ..config import Settings
 from ..errors import (
     NotAvailable,
@@ -91,6 +92,7 @@ class SondosVendor(Vendor):
             error_mapper=wire.error_from,
             not_found=wire.not_found,
             timeout=settings.timeout,
+            pacer=bucket_for(_VENDOR, settings.requests_per_second(_VENDOR)),
             headers={"Authorization": f"Bearer {key}"},
             secrets=settings.secrets(),
         )

@@ -30,6 +30,17 @@ Object.defineProperty(exports, "bolnaBaseUrl", {
 });
 
 /**
+ * Requests per second one provider process sends to this vendor, shared by all its resources (`0`: no pacing). Bolna documents 1,000 requests per minute. Environment fallback: `BOLNA_REQUESTS_PER_SECOND`.
+ */
+export declare const bolnaRequestsPerSecond: string;
+Object.defineProperty(exports, "bolnaRequestsPerSecond", {
+    get() {
+        return __config.get("bolnaRequestsPerSecond") ?? "16";
+    },
+    enumerable: true,
+});
+
+/**
  * KrosAI API key. Environment fallback: `KROSAI_API_KEY`.
  */
 export declare const krosaiApiKey: string | undefined;
@@ -74,6 +85,17 @@ Object.defineProperty(exports, "krosaiOrganizationId", {
 });
 
 /**
+ * Requests per second one provider process sends to this vendor, shared by all its resources (`0`: no pacing). KrosAI's Free plan allows 10/s (Pro 50, Business 200). Environment fallback: `KROSAI_REQUESTS_PER_SECOND`.
+ */
+export declare const krosaiRequestsPerSecond: string;
+Object.defineProperty(exports, "krosaiRequestsPerSecond", {
+    get() {
+        return __config.get("krosaiRequestsPerSecond") ?? "10";
+    },
+    enumerable: true,
+});
+
+/**
  * Plivo auth id (MA... / SA...). Environment fallback: `PLIVO_AUTH_ID`.
  */
 export declare const plivoAuthId: string | undefined;
@@ -107,6 +129,17 @@ Object.defineProperty(exports, "plivoBaseUrl", {
 });
 
 /**
+ * Requests per second one provider process sends to this vendor, shared by all its resources (`0`: no pacing). Plivo documents 300 requests per 5 s per account. Environment fallback: `PLIVO_REQUESTS_PER_SECOND`.
+ */
+export declare const plivoRequestsPerSecond: string;
+Object.defineProperty(exports, "plivoRequestsPerSecond", {
+    get() {
+        return __config.get("plivoRequestsPerSecond") ?? "60";
+    },
+    enumerable: true,
+});
+
+/**
  * `true`: `pulumi preview` searches the vendor for numbers about to be created and fails when none can be had (searches only; off by default). Environment fallback: `PHONENUMBERS_PREVIEW_INVENTORY`.
  */
 export declare const previewInventory: string;
@@ -124,6 +157,17 @@ export declare const sandboxPath: string;
 Object.defineProperty(exports, "sandboxPath", {
     get() {
         return __config.get("sandboxPath") ?? "~/.local/share/pulumi-phonenumbers/sandbox.db";
+    },
+    enumerable: true,
+});
+
+/**
+ * Seconds a search page is shared by creates with the same criteria before it is searched again (`0`: every create searches). Environment fallback: `PHONENUMBERS_SEARCH_PAGE_SECONDS`.
+ */
+export declare const searchPageSeconds: string;
+Object.defineProperty(exports, "searchPageSeconds", {
+    get() {
+        return __config.get("searchPageSeconds") ?? "30";
     },
     enumerable: true,
 });
@@ -195,6 +239,17 @@ Object.defineProperty(exports, "sinchProjectId", {
 });
 
 /**
+ * Requests per second one provider process sends to this vendor, shared by all its resources (`0`: no pacing). Sinch documents no limit for Numbers: a conservative default. Environment fallback: `SINCH_REQUESTS_PER_SECOND`.
+ */
+export declare const sinchRequestsPerSecond: string;
+Object.defineProperty(exports, "sinchRequestsPerSecond", {
+    get() {
+        return __config.get("sinchRequestsPerSecond") ?? "10";
+    },
+    enumerable: true,
+});
+
+/**
  * Sondos AI API key. Environment fallback: `SONDOS_API_KEY`.
  */
 export declare const sondosApiKey: string | undefined;
@@ -212,6 +267,17 @@ export declare const sondosBaseUrl: string;
 Object.defineProperty(exports, "sondosBaseUrl", {
     get() {
         return __config.get("sondosBaseUrl") ?? "https://app.sondos-ai.com/api";
+    },
+    enumerable: true,
+});
+
+/**
+ * Requests per second one provider process sends to this vendor, shared by all its resources (`0`: no pacing). Sondos AI documents no limit: a conservative default. Environment fallback: `SONDOS_REQUESTS_PER_SECOND`.
+ */
+export declare const sondosRequestsPerSecond: string;
+Object.defineProperty(exports, "sondosRequestsPerSecond", {
+    get() {
+        return __config.get("sondosRequestsPerSecond") ?? "10";
     },
     enumerable: true,
 });
