@@ -223,7 +223,11 @@ class VendorMatrix:
             outcome.problems.append("a transient fault was not ridden through")
         if outcome.ok and op.startswith("create"):
             (number,) = state
-            outcome.note = "same candidate" if number == self.first_candidate else "next candidate"
+            # The first number this case's purchases committed (a search page shared with
+            # earlier creates of the process may start past the search's first candidate).
+            bought = [e["number"] for e in self.backend.ledger()[mark:] if e["op"] == "buy"]
+            first = bought[0] if bought else self.first_candidate
+            outcome.note = "same candidate" if number == first else "next candidate"
         if not outcome.ok:
             mark = len(self.backend.ledger())
             try:  # the next `pulumi up` / `refresh`, with the fault gone
