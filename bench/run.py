@@ -100,7 +100,7 @@ def run(
             if "plivo" in vendors
             else {"skipped": "no Plivo emulator"}
         ),
-        "cpu": lambda: pace.sandbox_cpu(min(args.n, 200)),
+        "cpu": lambda: pace.sandbox_cpu(args.n * 5),
     }
     if progress:
         progress("", results)
