@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-fast test-bench demo bench lint typecheck schema sdk clean pulumi-cli
+.PHONY: test test-fast test-bench demo bench lint typecheck schema sdk clean pulumi-cli node-tools
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV) with the dev extra (the first time takes about a minute)"
@@ -56,3 +56,8 @@ sdk: schema
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The Node.js SDK generator and the compiled TypeScript example with its npm packages, under
+# .tools/ (npm and the Go module proxy are reached here, never by a test).
+node-tools:
+	bash scripts/build_node_tools.sh
