@@ -31,6 +31,10 @@ __all__ = ["MAX_AGE", "PageCache", "PageKey", "page_key"]
 #: Seconds a shared search page is used before it is searched again.
 MAX_AGE = 30.0
 
+#: Candidates left on a page when one create starts searching the next one (the provider
+#: serves 4 operations at once: its siblings meanwhile take these).
+PREFETCH_AT = 4
+
 PageKey = tuple[str, NumberQuery, str]
 
 
@@ -50,8 +54,9 @@ class _Entry:
 class PageCache:
     """Thread-safe first search pages, one per :func:`page_key`."""
 
-    def __init__(self, max_age: float = MAX_AGE) -> None:
+    def __init__(self, max_age: float = MAX_AGE, prefetch_at: int = PREFETCH_AT) -> None:
         self.max_age = max_age
+        self.prefetch_at = prefetch_at
         self._lock = threading.Lock()
         self._entries: dict[PageKey, _Entry] = {}
         self._fetching: dict[PageKey, threading.Lock] = {}
@@ -69,27 +74,52 @@ class PageCache:
         :attr:`max_age` or was asked before ``newer_than`` (a create's second pass wants
         a page searched after its first began), or it ran dry (every number spent or
         ``held``: being bought by a sibling, or bought by this process). One create
-        searches at a time per key; the others wait and use its page.
+        searches at a time per key; the others wait and use its page, except when the page
+        is nearly dry (at most :attr:`prefetch_at` candidates left): then one create
+        searches the next page while the others take what is left.
         """
         with self._lock:
             fetching = self._fetching.setdefault(key, threading.Lock())
-        with fetching:
-            with self._lock:
-                entry = self._entries.get(key)
-            if entry is not None and entry.asked >= newer_than and not self._worn(entry, held):
+        entry = self._usable(key, newer_than)
+        left = self._left(entry, held) if entry is not None else 0
+        if entry is not None and left > self.prefetch_at:
+            return entry.page, entry.asked
+        if entry is not None and left > 0:
+            # Nearly dry: one create searches the next page while its siblings take the
+            # last candidates of this one (instead of all of them waiting for the search).
+            if not fetching.acquire(blocking=False):
                 return entry.page, entry.asked
-            asked = time.monotonic()
-            page = search()
-            with self._lock:
-                self._entries[key] = _Entry(page, asked)
-            return page, asked
+            try:
+                return self._fetch(key, search)
+            finally:
+                fetching.release()
+        with fetching:
+            entry = self._usable(key, newer_than)
+            if entry is not None and self._left(entry, held) > 0:
+                return entry.page, entry.asked  # a sibling searched while we waited
+            return self._fetch(key, search)
 
-    def _worn(self, entry: _Entry, held: Callable[[str], bool]) -> bool:
+    def _usable(self, key: PageKey, newer_than: float) -> _Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or entry.asked < newer_than:
+            return None
         if time.monotonic() - entry.asked >= self.max_age:
-            return True
+            return None
+        return entry
+
+    def _left(self, entry: _Entry, held: Callable[[str], bool]) -> int:
+        """Candidates of ``entry`` neither spent nor ``held``."""
         with self._lock:
             spent = set(entry.spent)
-        return all(c.number in spent or held(c.number) for c in entry.page.numbers)
+        return sum(1 for c in entry.page.numbers if c.number not in spent and not held(c.number))
+
+    def _fetch(self, key: PageKey, search: Callable[[], SearchPage]) -> tuple[SearchPage, float]:
+        asked = time.monotonic()
+        page = search()
+        with self._lock:
+            self._entries[key] = _Entry(page, asked)
+        return page, asked
 
     def spent(self, key: PageKey, asked: float, number: str) -> bool:
         """Was ``number`` of the page asked at ``asked`` bought or tried by a sibling?"""

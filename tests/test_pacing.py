@@ -133,7 +133,7 @@ def test_a_page_runs_dry_when_every_number_is_spent_held_or_bought() -> None:
     wears the page out: otherwise every later create skips it and searches page 2."""
     numbers = ("+14155550101", "+14155550102", "+14155550103")
     page = SearchPage(numbers=tuple(AvailableNumber(n, "US", "local") for n in numbers))
-    cache = PageCache()
+    cache = PageCache(prefetch_at=0)  # no early search of the next page (tested below)
     key = page_key("plivo", NumberQuery(area_code="415"), {})
     searches: list[int] = []
 
@@ -160,3 +160,24 @@ def test_a_page_runs_dry_when_every_number_is_spent_held_or_bought() -> None:
     cache.max_age = 0
     cache.first_page(other, search, lambda n: False)
     assert len(searches) == 5  # searchPageSeconds=0: every create searches
+
+
+def test_a_nearly_dry_page_is_searched_again_before_it_runs_dry() -> None:
+    numbers = tuple(f"+1415555010{i}" for i in range(6))
+    page = SearchPage(numbers=tuple(AvailableNumber(n, "US", "local") for n in numbers))
+    cache = PageCache(prefetch_at=2)
+    key = page_key("plivo", NumberQuery(area_code="415"), {})
+    searches: list[int] = []
+
+    def search() -> SearchPage:
+        searches.append(1)
+        return page
+
+    gone: set[str] = set()
+    cache.first_page(key, search, gone.__contains__)
+    gone.update(numbers[:3])
+    cache.first_page(key, search, gone.__contains__)
+    assert len(searches) == 1  # 3 candidates left: shared
+    gone.add(numbers[3])
+    cache.first_page(key, search, gone.__contains__)
+    assert len(searches) == 2  # 2 left: this create searches the next page meanwhile
