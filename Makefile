@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-fast test-bench demo bench lint typecheck schema sdk clean pulumi-cli node-tools
+.PHONY: test test-fast test-bench demo bench lint typecheck schema sdk clean pulumi-cli node-tools wheelhouse
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV) with the dev extra (the first time takes about a minute)"
@@ -61,3 +61,8 @@ clean:
 # .tools/ (npm and the Go module proxy are reached here, never by a test).
 node-tools:
 	bash scripts/build_node_tools.sh
+
+# Wheels of the runtime requirements and the build backend in .tools/wheels, so that the
+# packaging tests install into fresh venvs with --no-index (no test reaches the network).
+wheelhouse: $(STAMP)
+	$(PY) -m pip wheel -q -w .tools/wheels . 'setuptools>=68' wheel
