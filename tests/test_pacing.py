@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -128,19 +128,27 @@ def test_search_page_seconds_zero_searches_for_every_create(
     assert _searches(plivo) == 3
 
 
-def test_a_page_runs_dry_when_every_number_is_spent_held_or_bought() -> None:
-    """A number bought by this process from another page (never spent on this one) still
-    wears the page out: otherwise every later create skips it and searches page 2."""
-    numbers = ("+14155550101", "+14155550102", "+14155550103")
+def _page_of(
+    count: int,
+) -> tuple[tuple[str, ...], SearchPage, Callable[[], SearchPage], list[int]]:
+    """``count`` numbers, their page, a search answering it, and the searches made."""
+    numbers = tuple(f"+1415555010{i}" for i in range(count))
     page = SearchPage(numbers=tuple(AvailableNumber(n, "US", "local") for n in numbers))
-    cache = PageCache(prefetch_at=0)  # no early search of the next page (tested below)
-    key = page_key("plivo", NumberQuery(area_code="415"), {})
     searches: list[int] = []
 
     def search() -> SearchPage:
         searches.append(1)
         return page
 
+    return numbers, page, search, searches
+
+
+def test_a_page_runs_dry_when_every_number_is_spent_held_or_bought() -> None:
+    """A number bought by this process from another page (never spent on this one) still
+    wears the page out: otherwise every later create skips it and searches page 2."""
+    numbers, page, search, searches = _page_of(3)
+    cache = PageCache(prefetch_at=0)  # no early search of the next page (tested below)
+    key = page_key("plivo", NumberQuery(area_code="415"), {})
     gone: set[str] = set()
     first, asked = cache.first_page(key, search, gone.__contains__)
     assert first == page and len(searches) == 1
@@ -163,16 +171,9 @@ def test_a_page_runs_dry_when_every_number_is_spent_held_or_bought() -> None:
 
 
 def test_a_nearly_dry_page_is_searched_again_before_it_runs_dry() -> None:
-    numbers = tuple(f"+1415555010{i}" for i in range(6))
-    page = SearchPage(numbers=tuple(AvailableNumber(n, "US", "local") for n in numbers))
+    numbers, _, search, searches = _page_of(6)
     cache = PageCache(prefetch_at=2)
     key = page_key("plivo", NumberQuery(area_code="415"), {})
-    searches: list[int] = []
-
-    def search() -> SearchPage:
-        searches.append(1)
-        return page
-
     gone: set[str] = set()
     cache.first_page(key, search, gone.__contains__)
     gone.update(numbers[:3])
