@@ -74,7 +74,7 @@ def test_emulator_rate_limit_answers_429_with_retry_after(plivo: Backend) -> Non
     }
     plivo.control("POST", "settings", {"rate_limit": None})
     assert httpx.get(url, auth=auth, timeout=10).status_code == 200
-    for junk in ({"requests": 0, "per_seconds": 1}, {"requests": 5}, 7):
+    for junk in ({"requests": 0, "per_seconds": 1}, {"requests": 5}, 7, "on"):
         bad = httpx.post(f"{plivo.url}/_emulator/settings", json={"rate_limit": junk}, timeout=10)
         assert bad.status_code == 400 and "rate_limit" in bad.json()["error"]
 

@@ -233,7 +233,9 @@ class EmulatorApp:
                 return json_response(self.rate_limit.snapshot())
             if action == "settings" and request.method == "POST":
                 body = dict(Face.json_body(request, required=True))
-                if "rate_limit" in body:
+                # {"requests", "per_seconds"} or null; a string is a face's own switch of
+                # that name (KrosAI "on"/"off": its documented per-endpoint limits).
+                if "rate_limit" in body and not isinstance(body["rate_limit"], str):
                     self.rate_limit.configure(body.pop("rate_limit"))
                 for key, value in body.items():
                     allowed = self.face.switches.get(key)
@@ -242,7 +244,7 @@ class EmulatorApp:
                 for key, value in body.items():
                     store.set_setting(key, value)
                 settings = {k: store.setting(k) for k in self.face.switches}
-                return json_response({**settings, **self.rate_limit.snapshot()})
+                return json_response({**self.rate_limit.snapshot(), **settings})
             if action == "release" and request.method == "POST":
                 number = Face.json_body(request, required=True).get("number")
                 if not isinstance(number, str):
