@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from .. import e164
-from ..errors import ConfigError, NotFound, PhoneNumbersError
+from ..errors import ConfigError, NotFound, PhoneNumbersError, VendorError
 from ..models import AvailableNumber, NumberQuery, OwnedNumber
 
 if TYPE_CHECKING:
     from .base import Vendor
 
-__all__ = ["acquired", "json_or_none", "listed_after_not_found", "matches"]
+__all__ = ["acquired", "confirm_released", "json_or_none", "listed_after_not_found", "matches"]
 
 
 def json_or_none(response: httpx.Response) -> Any:
@@ -47,6 +47,17 @@ def listed_after_not_found(
         raise ConfigError(
             f"{first}; the account listing asked to confirm it failed too "
             f"({exc}), so {number} is not declared gone: check phonenumbers:{base_url_key}"
+        ) from None
+
+
+def confirm_released(vendor: Vendor, number: str, not_found: NotFound, base_url_key: str) -> None:
+    """A release answered with the vendor's own "not found" counts as done only when the
+    account listing (the second witness) no longer has ``number``; else a VendorError."""
+    if listed_after_not_found(vendor, number, not_found, base_url_key) is not None:
+        raise VendorError(
+            f"{not_found}; but the account still lists {number}: it was not released",
+            vendor=vendor.name,
+            status=not_found.status,
         ) from None
 
 

@@ -34,12 +34,12 @@ from .. import e164
 from .._http import HttpClient, segment
 from .._pace import bucket_for
 from ..config import Settings
-from ..errors import ConfigError, NotFound, ServerError, ValidationError, VendorError
+from ..errors import ConfigError, NotFound, ServerError, ValidationError
 from ..inputs import is_unknown
 from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
 from . import _bolna_wire as wire
 from ._bolna_wire import canonical_id
-from ._shared import listed_after_not_found
+from ._shared import confirm_released
 from .base import Vendor, VendorInfo
 
 __all__ = ["PROVIDERS", "BolnaVendor", "canonical_id"]
@@ -304,12 +304,7 @@ class BolnaVendor(Vendor):
                 what=f"release {number}",
             )
         except NotFound as exc:
-            if listed_after_not_found(self, number, exc, "bolnaBaseUrl") is not None:
-                raise VendorError(
-                    f"{exc}; but the account still lists {number}: it was not released",
-                    vendor=_NAME,
-                    status=exc.status,
-                ) from None
+            confirm_released(self, number, exc, "bolnaBaseUrl")
         except (ValidationError, ConfigError) as exc:
             # An unrecognised 400, or a 404 without Bolna's "not found": the listing decides
             # (it also fails, naming the base URL, if the URL is wrong).

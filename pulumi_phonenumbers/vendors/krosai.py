@@ -42,10 +42,10 @@ from .. import e164
 from .._http import HttpClient, Kind
 from .._pace import bucket_for
 from ..config import Settings
-from ..errors import ConfigError, NotAvailable, NotFound, ValidationError, VendorError
+from ..errors import ConfigError, NotAvailable, NotFound, ValidationError
 from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
 from . import _krosai_wire as wire
-from ._shared import json_or_none, listed_after_not_found, matches
+from ._shared import confirm_released, json_or_none, listed_after_not_found, matches
 from .base import Vendor, VendorInfo
 
 __all__ = ["KrosAIVendor"]
@@ -315,12 +315,7 @@ class KrosAIVendor(Vendor):
         try:
             self._request("DELETE", wire.path(vendor_id), kind="release", what=f"release {number}")
         except NotFound as exc:
-            if listed_after_not_found(self, number, exc, "krosaiBaseUrl") is not None:
-                raise VendorError(
-                    f"{exc}; but the account still lists {number}: it was not released",
-                    vendor=_NAME,
-                    status=exc.status,
-                ) from None
+            confirm_released(self, number, exc, "krosaiBaseUrl")
 
     def _vendor_id(self, number: str, *, missing_ok: bool = False) -> str:
         listed = next((o for o in self.list_owned() if o.number == number), None)

@@ -25,11 +25,10 @@ from ..errors import (
     NotAvailable,
     NotFound,
     ValidationError,
-    VendorError,
 )
 from ..models import CAPABILITIES, AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
 from . import _plivo_wire as wire
-from ._shared import listed_after_not_found
+from ._shared import confirm_released, listed_after_not_found
 from .base import Vendor, VendorInfo
 
 __all__ = ["PlivoVendor"]
@@ -308,12 +307,7 @@ class PlivoVendor(Vendor):
                 "DELETE", f"Number/{_path(number)}/", kind="release", what=f"release {number}"
             )
         except NotFound as exc:
-            if listed_after_not_found(self, number, exc, "plivoBaseUrl") is not None:
-                raise VendorError(
-                    f"{exc}; but the account still lists {number}: it was not released",
-                    vendor=wire.VENDOR,
-                    status=exc.status,
-                ) from None
+            confirm_released(self, number, exc, "plivoBaseUrl")
 
     # -- helpers ----------------------------------------------------------------------------
     @staticmethod

@@ -33,10 +33,10 @@ from .. import e164
 from .._http import HttpClient, segment
 from .._pace import bucket_for
 from ..config import Settings
-from ..errors import ConfigError, NotFound, ValidationError, VendorError
+from ..errors import ConfigError, NotFound, ValidationError
 from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
 from . import _sinch_wire as wire
-from ._shared import listed_after_not_found
+from ._shared import confirm_released, listed_after_not_found
 from ._sinch_auth import SinchOAuth, TokenCache, token_error
 from .base import Vendor, VendorInfo
 
@@ -301,12 +301,7 @@ class SinchVendor(Vendor):
                 what=f"release {number}",
             )
         except NotFound as exc:
-            if listed_after_not_found(self, number, exc, "sinchBaseUrl") is not None:
-                raise VendorError(
-                    f"{exc}; but the account still lists {number}: it was not released",
-                    vendor=_NAME,
-                    status=exc.status,
-                ) from None
+            confirm_released(self, number, exc, "sinchBaseUrl")
 
     def close(self) -> None:
         self.http.close()

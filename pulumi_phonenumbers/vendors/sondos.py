@@ -44,11 +44,10 @@ from ..errors import (
     PaymentError,
     PhoneNumbersError,
     ValidationError,
-    VendorError,
 )
 from ..models import AvailableNumber, NumberQuery, OwnedNumber, Routing, SearchPage
 from . import _sondos_wire as wire
-from ._shared import listed_after_not_found, matches
+from ._shared import confirm_released, matches
 from .base import Vendor, VendorInfo
 
 __all__ = ["SondosVendor"]
@@ -307,9 +306,4 @@ class SondosVendor(Vendor):
                 ok=scheduled,
             )
         except NotFound as exc:
-            if listed_after_not_found(self, number, exc, "sondosBaseUrl") is not None:
-                raise VendorError(
-                    f"{exc}; but the account still lists {number}: it was not released",
-                    vendor=_VENDOR,
-                    status=exc.status,
-                ) from None
+            confirm_released(self, number, exc, "sondosBaseUrl")
