@@ -90,13 +90,39 @@ class VendorEntry:
         return self.base_url or f"{self.name}BaseUrl"
 
 
+def _env(name: str) -> str:
+    """``plivoAuthId`` -> ``PLIVO_AUTH_ID``: a vendor key's environment fallback."""
+    return "".join(f"_{c}" if c.isupper() else c.upper() for c in name)
+
+
+def _key(
+    name: str, description: str, *, secret: bool = False, default: str | None = None
+) -> ConfigKey:
+    """A vendor's key, its environment fallback its name in upper snake case."""
+    return ConfigKey(name, description, _env(name), secret=secret, default=default)
+
+
+def _secret(name: str, description: str) -> ConfigKey:
+    """A secret vendor key (a credential)."""
+    return _key(name, description, secret=True)
+
+
+def _api_key(vendor: str, title: str) -> ConfigKey:
+    """``<vendor>ApiKey``: the vendor's secret API key."""
+    return _secret(f"{vendor}ApiKey", f"{title} API key.")
+
+
+def _base_url(vendor: str, description: str, default: str) -> ConfigKey:
+    """``<vendor>BaseUrl``: the vendor's API root (the emulator's URL in tests)."""
+    return _key(f"{vendor}BaseUrl", description, default=default)
+
+
 def rate_key(vendor: str, default: int, why: str) -> ConfigKey:
     """``<vendor>RequestsPerSecond``: the pace of one provider process (``_pace``)."""
-    return ConfigKey(
+    return _key(
         f"{vendor}RequestsPerSecond",
         f"Requests per second one provider process sends to this vendor, shared by all its "
         f"resources (`0`: no pacing). {why}.",
-        f"{vendor.upper()}_REQUESTS_PER_SECOND",
         default=str(default),
     )
 
@@ -125,16 +151,9 @@ BUILTIN: tuple[VendorEntry, ...] = (
         _V + "plivo:PlivoVendor",
         _E + "plivo:PlivoFace",
         config=(
-            ConfigKey(
-                "plivoAuthId", "Plivo auth id (MA... / SA...).", "PLIVO_AUTH_ID", secret=True
-            ),
-            ConfigKey("plivoAuthToken", "Plivo auth token.", "PLIVO_AUTH_TOKEN", secret=True),
-            ConfigKey(
-                "plivoBaseUrl",
-                "Plivo API root (emulator URL in tests).",
-                "PLIVO_BASE_URL",
-                default="https://api.plivo.com",
-            ),
+            _secret("plivoAuthId", "Plivo auth id (MA... / SA...)."),
+            _secret("plivoAuthToken", "Plivo auth token."),
+            _base_url("plivo", "Plivo API root (emulator URL in tests).", "https://api.plivo.com"),
             rate_key("plivo", 60, "Plivo documents 300 requests per 5 s per account"),
         ),
         credentials=("plivoAuthId", "plivoAuthToken"),
@@ -150,28 +169,19 @@ BUILTIN: tuple[VendorEntry, ...] = (
         _V + "sinch:SinchVendor",
         _E + "sinch:SinchFace",
         config=(
-            ConfigKey("sinchProjectId", "Sinch project id.", "SINCH_PROJECT_ID"),
-            ConfigKey("sinchKeyId", "Sinch access key id.", "SINCH_KEY_ID", secret=True),
-            ConfigKey(
-                "sinchKeySecret", "Sinch access key secret.", "SINCH_KEY_SECRET", secret=True
-            ),
-            ConfigKey(
+            _key("sinchProjectId", "Sinch project id."),
+            _secret("sinchKeyId", "Sinch access key id."),
+            _secret("sinchKeySecret", "Sinch access key secret."),
+            _key(
                 "sinchAuthMode",
                 "Sinch auth: `oauth` (client credentials) or `basic`.",
-                "SINCH_AUTH_MODE",
                 default="oauth",
             ),
-            ConfigKey(
-                "sinchBaseUrl",
-                "Sinch Numbers API root.",
-                "SINCH_BASE_URL",
-                default="https://numbers.api.sinch.com",
-            ),
+            _base_url("sinch", "Sinch Numbers API root.", "https://numbers.api.sinch.com"),
             rate_key("sinch", 10, "Sinch documents no limit for Numbers: a conservative default"),
-            ConfigKey(
+            _key(
                 "sinchAuthBaseUrl",
                 "Sinch OAuth2 root (token at /oauth2/token).",
-                "SINCH_AUTH_BASE_URL",
                 default="https://auth.sinch.com",
             ),
         ),
@@ -188,24 +198,21 @@ BUILTIN: tuple[VendorEntry, ...] = (
         _V + "krosai:KrosAIVendor",
         _E + "krosai:KrosAIFace",
         config=(
-            ConfigKey("krosaiApiKey", "KrosAI API key.", "KROSAI_API_KEY", secret=True),
-            ConfigKey(
-                "krosaiBaseUrl",
+            _api_key("krosai", "KrosAI"),
+            _base_url(
+                "krosai",
                 "KrosAI API root (the bridge dialect's default is https://api.krosai.com/api/v1).",
-                "KROSAI_BASE_URL",
-                default="https://api.krosai.com/v1",
+                "https://api.krosai.com/v1",
             ),
             rate_key("krosai", 10, "KrosAI's Free plan allows 10/s (Pro 50, Business 200)"),
-            ConfigKey(
+            _key(
                 "krosaiDialect",
                 "Which of KrosAI's documented dialects to speak: guide, openapi or bridge.",
-                "KROSAI_DIALECT",
                 default="guide",
             ),
-            ConfigKey(
+            _key(
                 "krosaiOrganizationId",
                 "KrosAI organization id (sent as organization_id; required by the bridge dialect).",
-                "KROSAI_ORGANIZATION_ID",
             ),
         ),
         credentials=("krosaiApiKey",),
@@ -221,10 +228,8 @@ BUILTIN: tuple[VendorEntry, ...] = (
         _V + "bolna:BolnaVendor",
         _E + "bolna:BolnaFace",
         config=(
-            ConfigKey("bolnaApiKey", "Bolna API key.", "BOLNA_API_KEY", secret=True),
-            ConfigKey(
-                "bolnaBaseUrl", "Bolna API root.", "BOLNA_BASE_URL", default="https://api.bolna.ai"
-            ),
+            _api_key("bolna", "Bolna"),
+            _base_url("bolna", "Bolna API root.", "https://api.bolna.ai"),
             rate_key("bolna", 16, "Bolna documents 1,000 requests per minute"),
         ),
         credentials=("bolnaApiKey",),
@@ -236,13 +241,8 @@ BUILTIN: tuple[VendorEntry, ...] = (
         _V + "sondos:SondosVendor",
         _E + "sondos:SondosFace",
         config=(
-            ConfigKey("sondosApiKey", "Sondos AI API key.", "SONDOS_API_KEY", secret=True),
-            ConfigKey(
-                "sondosBaseUrl",
-                "Sondos AI API root.",
-                "SONDOS_BASE_URL",
-                default="https://app.sondos-ai.com/api",
-            ),
+            _api_key("sondos", "Sondos AI"),
+            _base_url("sondos", "Sondos AI API root.", "https://app.sondos-ai.com/api"),
             rate_key("sondos", 10, "Sondos AI documents no limit: a conservative default"),
         ),
         credentials=("sondosApiKey",),
