@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pulumi_phonenumbers.emulators.sondos import API_KEY
+from pulumi_phonenumbers.emulators.sondos import API_KEY, ENTRY_FIELDS
 from pulumi_phonenumbers.errors import AuthError, NotAvailable, PaymentError, ValidationError
 from pulumi_phonenumbers.models import AvailableNumber, NumberQuery, OwnedNumber, Routing
 from pulumi_phonenumbers.testing import ProviderError, ProviderProcess
@@ -244,17 +244,7 @@ def test_voice_only_number_is_listed_with_its_assistant(sondos: Backend, api: ht
     legacy = api.get("/user/phone-numbers").json()["data"]
     assert owned.number not in {r["phone_number"] for r in legacy}
     item = _listed(api, owned.vendor_id)
-    assert set(item) == {
-        "id",
-        "phone_number",
-        "country_code",
-        "type",
-        "type_label",
-        "sms_capable",
-        "region",
-        "has_active_subscription",
-        "created_at",
-    }
+    assert set(item) == set(ENTRY_FIELDS)
     assert item["sms_capable"] is False and item["has_active_subscription"] is True
 
     sondos.control("DELETE", "requests")

@@ -47,7 +47,7 @@ from werkzeug.wrappers import Request, Response
 from ..store import InventoryItem, OwnedRecord, Store, Unavailable
 from .base import BadRequest, Face, Handler, json_response
 
-__all__ = ["API_KEY", "SondosFace"]
+__all__ = ["API_KEY", "ENTRY_FIELDS", "SondosFace"]
 
 API_KEY = "sondos_emulator_key_5f2a9c1e7b"
 _COUNTRIES = ("US", "CA", "GB", "AU")
@@ -57,8 +57,10 @@ _PAYMENT = "sondos_payment_method"
 #: Face state kept in Store settings (so ``/_emulator/reset`` clears it).
 _NEXT_ID, _ASSISTANTS, _SCHEDULED = "sondos_next_id", "sondos_assistants", "sondos_scheduled"
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-#: The documented ``/user/phone-numbers/all`` item (docs.aiployees.com, Famulor's client types).
-_ENTRY_FIELDS = (
+#: The fields of the documented ``/user/phone-numbers/all`` item (docs.aiployees.com,
+#: Famulor's client types).
+ENTRY_FIELDS = (
+    "id",
     "phone_number",
     "country_code",
     "type",
@@ -235,7 +237,7 @@ class SondosFace(Face):
                 entries.append(
                     {
                         "id": int(number_id),
-                        **{k: pending[k] for k in _ENTRY_FIELDS if k in pending},
+                        **{k: pending[k] for k in ENTRY_FIELDS if k in pending and k != "id"},
                         "has_active_subscription": False,
                     }
                 )
