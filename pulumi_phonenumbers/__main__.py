@@ -48,8 +48,6 @@ from .vendors import REGISTRY, get_vendor
 
 __all__ = ["main"]
 
-_KEYS = {k.name for k in CONFIG_KEYS}
-
 
 def _parser() -> SafeParser:
     parser = SafeParser(
@@ -167,21 +165,22 @@ def _config_item(index: int, item: str) -> tuple[str, str]:
     Only a known key name may appear in the message: whatever else was typed (a value
     after ``:`` instead of ``=``, a value without its key) may be a credential.
     """
+    keys = {k.name for k in CONFIG_KEYS}  # read at use: a vendor registered later is in
     key, sep, value = item.partition("=")
     key = key.removeprefix(NAMESPACE + ":")
-    if sep and key in _KEYS:
+    if sep and key in keys:
         return key, value
     bare = item.removeprefix(NAMESPACE + ":")
-    known = max((k for k in _KEYS if bare.startswith(k)), key=len, default="")
+    known = max((k for k in keys if bare.startswith(k)), key=len, default="")
     if known:
         raise PhoneNumbersError(
             f"--config {known}...: expected {known}=VALUE (one argument, with '='); "
             "the rest is not shown, in case it is a credential"
         )
-    guess = difflib.get_close_matches(key.strip(), sorted(_KEYS), n=1, cutoff=0.6)
+    guess = difflib.get_close_matches(key.strip(), sorted(keys), n=1, cutoff=0.6)
     hint = f"; did you mean {guess[0]}?" if guess else ""
     raise PhoneNumbersError(
-        f"--config #{index}: expected KEY=VALUE with KEY one of {', '.join(sorted(_KEYS))} "
+        f"--config #{index}: expected KEY=VALUE with KEY one of {', '.join(sorted(keys))} "
         f"(what was typed is not shown, in case it is a credential){hint}"
     )
 

@@ -9,6 +9,7 @@ real HTTP.
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from pulumi_phonenumbers import registry
+from pulumi_phonenumbers.__main__ import main
 from pulumi_phonenumbers._failures import clean_error
 from pulumi_phonenumbers.config import CONFIG_KEYS, NAMESPACE, ConfigKey, Settings, config_key
 from pulumi_phonenumbers.emulators.base import Face, Handler, json_response
@@ -146,6 +148,7 @@ def acme() -> Iterator[VendorEntry]:
 def test_config_keys_come_from_the_entry(acme: VendorEntry) -> None:
     assert [k for k in CONFIG_KEYS if k.name.startswith("acme")] == list(acme.config)
     assert config_key("acmeApiKey").secret
+    assert registry.secret_config_keys()[-1] == "acmeApiKey"
     from_env = Settings(raw={}, environ={"ACME_API_KEY": API_KEY})
     assert from_env.get("acmeApiKey") == API_KEY
     assert from_env.get("acmeBaseUrl") == "https://acme.test"
@@ -170,6 +173,13 @@ def test_schema_config_and_docs_come_from_the_entry(acme: VendorEntry) -> None:
     assert routing["voice_target"]["description"].endswith(
         "Sondos assistant id (integer) or Acme trunk id."
     )
+
+
+def test_the_command_line_knows_its_config_keys(acme: VendorEntry) -> None:
+    """``--config`` names the key of a vendor registered after the CLI module was imported."""
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["search", "--vendor", "acme", "--config", "acmeApiKey"], out=out, err=err) == 2
+    assert "expected acmeApiKey=VALUE" in err.getvalue()
 
 
 def test_failures_name_its_credentials_and_redact_them(acme: VendorEntry) -> None:
@@ -213,6 +223,7 @@ def test_unregistering_restores_everything(tmp_path: Path) -> None:
     assert render_schema() == before == (ROOT / "schema.json").read_text()
     assert "acme" not in EMULATORS and "acme" not in REGISTRY
     assert not any(k.name.startswith("acme") for k in CONFIG_KEYS)
+    assert "acmeApiKey" not in registry.secret_config_keys()
     with pytest.raises(KeyError):
         start("acme", 0, tmp_path / "acme.db")
 

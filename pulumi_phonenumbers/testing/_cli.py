@@ -33,7 +33,8 @@ from typing import Any
 
 import yaml
 
-from ..config import CONFIG_KEYS, NAMESPACE
+from ..config import NAMESPACE
+from ..registry import secret_config_keys
 
 __all__ = [
     "TOOLS_BIN",
@@ -44,7 +45,12 @@ __all__ = [
     "pulumi_binary",
 ]
 
-_SECRET_KEYS = {f"{NAMESPACE}:{k.name}" for k in CONFIG_KEYS if k.secret}
+
+def _secret_keys() -> set[str]:
+    """The namespaced secret config keys, read at use (a vendor registered later is in)."""
+    return {f"{NAMESPACE}:{k}" for k in secret_config_keys()}
+
+
 TOOLS_BIN = Path(__file__).resolve().parents[2] / ".tools" / "bin"
 PASSPHRASE = "throw-away-local-passphrase"
 
@@ -249,7 +255,7 @@ class PulumiCLI:
     def set_config(self, key: str, value: Any, secret: bool | None = None) -> None:
         """``pulumi config set [--secret] key value`` (non-strings as JSON); credentials
         are always secrets."""
-        as_secret = key in _SECRET_KEYS if secret is None else secret
+        as_secret = key in _secret_keys() if secret is None else secret
         flags = ["--secret"] if as_secret else []
         self.run("config", "set", "--stack", self.stack, *flags, "--", key, _text(value))
 
@@ -257,9 +263,10 @@ class PulumiCLI:
         """``pulumi config set-all``: one command for many keys, credentials as secrets."""
         if not config:
             return
+        secret_keys = _secret_keys()
         pairs = []
         for key, value in config.items():
-            pairs += ["--secret" if key in _SECRET_KEYS else "--plaintext", f"{key}={_text(value)}"]
+            pairs += ["--secret" if key in secret_keys else "--plaintext", f"{key}={_text(value)}"]
         self.run("config", "set-all", "--stack", self.stack, *pairs)
 
     def up(self, *flags: str) -> dict[str, Any]:

@@ -53,7 +53,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import CONFIG_KEYS, NAMESPACE
+from ..config import NAMESPACE
+from ..registry import secret_config_keys
 from ._checkpoint import Checkpointer
 from ._mocks import LoadedProgram, load_program, run_program
 from ._plan import (
@@ -86,7 +87,6 @@ __all__ = ["OPERATIONS", "EngineError", "LocalEngine", "Program", "RunResult"]
 Program = Callable[[], Any] | str | Path
 #: Every operation a result can report, per resource URN.
 OPERATIONS = (CREATE, UPDATE, REPLACE, DELETE, SAME, RETAIN)
-_SECRET_KEYS = [f"{NAMESPACE}:{k.name}" for k in CONFIG_KEYS if k.secret]
 
 
 @dataclass
@@ -301,12 +301,13 @@ class LocalEngine:
             deployment.checkpoint = Checkpointer(checkpoint)
         try:
             if kind in ("preview", "up"):
+                secrets = [f"{NAMESPACE}:{k}" for k in secret_config_keys()]
                 exc = run_program(
                     loaded,
                     deployment,
                     stack=self.stack,
                     config=config,
-                    secret_keys=[k for k in _SECRET_KEYS if k in config],
+                    secret_keys=[k for k in secrets if k in config],
                     preview=kind == "preview",
                 )
                 if exc is not None:
