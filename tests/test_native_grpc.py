@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +21,7 @@ from pulumi.runtime import proto, rpc
 
 from pulumi_phonenumbers.inputs import UNKNOWN
 from pulumi_phonenumbers.testing import ProviderError, ProviderProcess
+from pulumi_phonenumbers.testing._counting import RequestCounter
 from pulumi_phonenumbers.testing.backends import Backend
 from pulumi_phonenumbers.vendors import vendor_class
 
@@ -166,32 +166,12 @@ def test_import_by_id_alone_and_delete_keeps_the_number(
     assert plugin.read(URN.format("x"), "+14155550199", {}, {})[0] == ""
 
 
-class _InFlight:
-    """WSGI middleware: the most vendor requests the emulator was serving at one moment."""
-
-    def __init__(self, app: Any) -> None:
-        self.app, self.lock, self.now, self.peak = app, threading.Lock(), 0, 0
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if str(environ.get("PATH_INFO", "")).startswith("/_emulator/"):
-            return self.app(environ, start_response)
-        with self.lock:
-            self.now += 1
-            self.peak = max(self.peak, self.now)
-        try:
-            return list(self.app(environ, start_response))
-        finally:
-            with self.lock:
-                self.now -= 1
-
-
 @pytest.mark.parametrize("backend", ["plivo"], indirect=True)
 def test_no_four_operation_cap(backend: Backend, plugin: ProviderProcess) -> None:
     """16 creates at once reach the vendor at once (a 4-thread pool would hold them to 4)."""
     inputs = _checked(plugin, "n", vendor=backend.vendor, country="US", area_code="415")
     assert backend.emulator is not None
-    counter = _InFlight(backend.emulator.server.app)
-    backend.emulator.server.app = counter
+    counter = RequestCounter.install(backend.emulator)
     # every vendor request waits 1 s, so concurrent creates overlap at the vendor
     backend.faults(latency_ms=1000)
     with ThreadPoolExecutor(16) as pool:

@@ -6,7 +6,6 @@ in front of the emulator to see every vendor request.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -15,38 +14,17 @@ import pytest
 
 from pulumi_phonenumbers.models import NumberQuery, Routing
 from pulumi_phonenumbers.testing import ProviderProcess
+from pulumi_phonenumbers.testing._counting import RequestCounter
 from pulumi_phonenumbers.testing.backends import Backend
 
 URN = "urn:pulumi:dev::inv::pulumi-python:dynamic/phonenumbers:PhoneNumber::{}"
 
 
-class _Counter:
-    """WSGI middleware: ``(method, path)`` of every vendor request (control calls excluded)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.lock = threading.Lock()
-        self.seen: list[tuple[str, str]] = []
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        path = str(environ.get("PATH_INFO", ""))
-        if not path.startswith("/_emulator/"):
-            with self.lock:
-                self.seen.append((str(environ.get("REQUEST_METHOD")), path))
-        return self.app(environ, start_response)
-
-    def take(self) -> list[tuple[str, str]]:
-        with self.lock:
-            seen, self.seen = self.seen, []
-        return seen
-
-
 @pytest.fixture(scope="module")
-def plivo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Backend, _Counter]]:
+def plivo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Backend, RequestCounter]]:
     backend = Backend.start("plivo", tmp_path_factory.mktemp("inv"))
     assert backend.emulator is not None
-    counter = _Counter(backend.emulator.server.app)
-    backend.emulator.server.app = counter
+    counter = RequestCounter.install(backend.emulator)
     yield backend, counter
     backend.stop()
 
@@ -67,7 +45,7 @@ def _check(
 
 
 def test_unsatisfiable_area_code_fails_naming_it(
-    plivo: tuple[Backend, _Counter], serialized_provider: str
+    plivo: tuple[Backend, RequestCounter], serialized_provider: str
 ) -> None:
     backend, counter = plivo
     with _provider(backend, on=True) as process:
@@ -84,7 +62,7 @@ def test_unsatisfiable_area_code_fails_naming_it(
 
 
 def test_satisfiable_passes_with_one_search_per_criteria(
-    plivo: tuple[Backend, _Counter], serialized_provider: str
+    plivo: tuple[Backend, RequestCounter], serialized_provider: str
 ) -> None:
     backend, counter = plivo
     with _provider(backend, on=True) as process:
@@ -108,7 +86,7 @@ def test_satisfiable_passes_with_one_search_per_criteria(
 
 
 def test_off_by_default_makes_no_call(
-    plivo: tuple[Backend, _Counter], serialized_provider: str
+    plivo: tuple[Backend, RequestCounter], serialized_provider: str
 ) -> None:
     backend, counter = plivo
     with _provider(backend, on=False) as process:
@@ -118,7 +96,7 @@ def test_off_by_default_makes_no_call(
 
 
 def test_exact_number_owned_or_not_for_sale(
-    plivo: tuple[Backend, _Counter], serialized_provider: str
+    plivo: tuple[Backend, RequestCounter], serialized_provider: str
 ) -> None:
     backend, _ = plivo
     client = backend.client()
@@ -143,7 +121,7 @@ def test_exact_number_owned_or_not_for_sale(
 
 
 def test_unknown_criteria_skip_the_search(
-    plivo: tuple[Backend, _Counter], serialized_provider: str
+    plivo: tuple[Backend, RequestCounter], serialized_provider: str
 ) -> None:
     backend, counter = plivo
     unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
