@@ -10,7 +10,6 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from pulumi.runtime import proto, rpc
 from pulumi_phonenumbers.inputs import UNKNOWN
 from pulumi_phonenumbers.testing import ProviderError, ProviderProcess
 from pulumi_phonenumbers.testing._counting import RequestCounter
+from pulumi_phonenumbers.testing._grpc import checked, create_at_once, update_in_place
 from pulumi_phonenumbers.testing.backends import Backend
 from pulumi_phonenumbers.vendors import vendor_class
 
@@ -48,10 +48,9 @@ def plugin(backend: Backend) -> Iterator[ProviderProcess]:
 
 
 def _checked(plugin: ProviderProcess, name: str, **inputs: Any) -> dict[str, Any]:
-    outcome = plugin.check(URN.format(name), {}, inputs)
-    assert outcome.failures == []
-    assert "__provider" not in outcome.inputs
-    return outcome.inputs
+    checked_inputs = checked(plugin, URN.format(name), inputs)
+    assert "__provider" not in checked_inputs
+    return checked_inputs
 
 
 def _ops(backend: Backend, op: str) -> list[str]:
@@ -76,33 +75,21 @@ def test_get_schema_is_the_committed_schema(plugin: ProviderProcess) -> None:
 def test_lifecycle(backend: Backend, plugin: ProviderProcess) -> None:
     first, second = vendor_class(backend.vendor).info.target_examples
     urn = URN.format("main")
-    inputs = _checked(
-        plugin,
-        "main",
-        vendor=backend.vendor,
-        country="US",
-        area_code="415",
-        routing={"voice_target": first},
-    )
+
+    def check_main(**inputs: Any) -> dict[str, Any]:
+        return _checked(plugin, "main", vendor=backend.vendor, country="US", **inputs)
+
+    inputs = check_main(area_code="415", routing={"voice_target": first})
     id_, outs = plugin.create(urn, inputs)
     assert id_ == outs["number"] and id_.startswith("+1415")
     assert outs["routing"]["voice_target"] == first and outs["vendor_id"]
     assert "__provider" not in outs
     assert _ops(backend, "buy") == [id_]
 
-    news = _checked(
-        plugin,
-        "main",
-        vendor=backend.vendor,
-        country="US",
-        area_code="415",
-        routing={"voice_target": second},
-    )
-    diff = plugin.diff(urn, id_, outs, news)
-    assert diff.changes is True and diff.replaces == []
-    new_outs = plugin.update(urn, id_, outs, news)
+    news = check_main(area_code="415", routing={"voice_target": second})
+    new_outs = update_in_place(plugin, urn, id_, outs, news)
     assert new_outs["routing"]["voice_target"] == second and new_outs["number"] == id_
-    moved = _checked(plugin, "main", vendor=backend.vendor, country="US", area_code="212")
+    moved = check_main(area_code="212")
     assert plugin.diff(urn, id_, new_outs, moved).replaces == ["area_code"]
     assert plugin.diff(urn, id_, new_outs, news).changes is False
 
@@ -174,8 +161,7 @@ def test_no_four_operation_cap(backend: Backend, plugin: ProviderProcess) -> Non
     counter = RequestCounter.install(backend.emulator)
     # every vendor request waits 1 s, so concurrent creates overlap at the vendor
     backend.faults(latency_ms=1000)
-    with ThreadPoolExecutor(16) as pool:
-        numbers = list(pool.map(lambda i: plugin.create(URN.format(f"n{i}"), inputs)[0], range(16)))
+    numbers = create_at_once(plugin, [URN.format(f"n{i}") for i in range(16)], inputs)
     assert len(set(numbers)) == 16
     assert len(_ops(backend, "buy")) == 16
     assert counter.peak > 4, counter.peak
@@ -209,15 +195,14 @@ def test_errors_are_one_clean_line(backend: Backend, plugin: ProviderProcess) ->
 
 @pytest.mark.parametrize("backend", ["sandbox"], indirect=True)
 def test_unknown_inputs_at_preview_stay_unknown(backend: Backend, plugin: ProviderProcess) -> None:
-    outcome = plugin.check(
+    inputs = checked(
+        plugin,
         URN.format("u"),
-        {},
         {"vendor": backend.vendor, "area_code": UNKNOWN, "routing": {"voice_target": UNKNOWN}},
     )
-    assert outcome.failures == []
     # the engine's unknown marker comes back (deserialized as pulumi's Unknown)
-    assert isinstance(outcome.inputs["area_code"], Unknown)
-    assert isinstance(outcome.inputs["routing"]["voice_target"], Unknown)
+    assert isinstance(inputs["area_code"], Unknown)
+    assert isinstance(inputs["routing"]["voice_target"], Unknown)
 
 
 @pytest.mark.parametrize("backend", ["sandbox"], indirect=True)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from pulumi_phonenumbers.models import AvailableNumber, NumberQuery, Routing
 from pulumi_phonenumbers.testing import ProviderError, ProviderProcess
+from pulumi_phonenumbers.testing._grpc import checked, create_at_once, update_in_place
 from pulumi_phonenumbers.testing.backends import Backend
 from pulumi_phonenumbers.vendors import vendor_class
 
@@ -29,9 +29,7 @@ def provider(backend: Backend) -> Iterator[ProviderProcess]:
 
 
 def _checked(provider: ProviderProcess, ser: str, name: str, **inputs: Any) -> dict[str, Any]:
-    outcome = provider.check(URN.format(name), {}, {"__provider": ser, **inputs})
-    assert outcome.failures == []
-    return outcome.inputs
+    return checked(provider, URN.format(name), {"__provider": ser, **inputs})
 
 
 def _assert_no_secrets(backend: Backend, *texts: str) -> None:
@@ -46,15 +44,12 @@ def test_full_lifecycle(
     info = vendor_class(backend.vendor).info
     first, second = info.target_examples
     urn = URN.format("main")
-    inputs = _checked(
-        provider,
-        serialized_provider,
-        "main",
-        vendor=backend.vendor,
-        country="US",
-        area_code="415",
-        routing={"voice_target": first},
-    )
+
+    def check_main(**inputs: Any) -> dict[str, Any]:
+        ser = serialized_provider
+        return _checked(provider, ser, "main", vendor=backend.vendor, country="US", **inputs)
+
+    inputs = check_main(area_code="415", routing={"voice_target": first})
     id_, outs = provider.create(urn, inputs)
     assert id_ == outs["number"] and id_.startswith("+1415")
     assert outs["routing"]["voice_target"] == first
@@ -62,42 +57,17 @@ def test_full_lifecycle(
     assert ("buy", id_) in [(e["op"], e["number"]) for e in backend.ledger()]
 
     # a routing edit is an in-place update that keeps every output
-    news = _checked(
-        provider,
-        serialized_provider,
-        "main",
-        vendor=backend.vendor,
-        country="US",
-        area_code="415",
-        routing={"voice_target": second},
-    )
-    diff = provider.diff(urn, id_, outs, news)
-    assert diff.changes is True and diff.replaces == []
-    new_outs = provider.update(urn, id_, outs, news)
+    news = check_main(area_code="415", routing={"voice_target": second})
+    new_outs = update_in_place(provider, urn, id_, outs, news)
     assert new_outs["routing"]["voice_target"] == second
     assert set(outs) <= set(new_outs)
     assert new_outs["number"] == id_ and new_outs["vendor_id"] == outs["vendor_id"]
     assert [e["op"] for e in backend.ledger()].count("buy") == 1
 
     # criteria are hints: dropping one is no replacement, one the number fails is
-    dropped = _checked(
-        provider,
-        serialized_provider,
-        "main",
-        vendor=backend.vendor,
-        country="US",
-        routing={"voice_target": second},
-    )
+    dropped = check_main(routing={"voice_target": second})
     assert provider.diff(urn, id_, new_outs, dropped).replaces == []
-    moved = _checked(
-        provider,
-        serialized_provider,
-        "main",
-        vendor=backend.vendor,
-        country="US",
-        area_code="212",
-        routing={"voice_target": second},
-    )
+    moved = check_main(area_code="212", routing={"voice_target": second})
     assert provider.diff(urn, id_, new_outs, moved).replaces == ["area_code"]
     same = provider.diff(urn, id_, new_outs, news)
     assert same.changes is False
@@ -126,12 +96,7 @@ def test_simultaneous_creates_get_distinct_numbers(
     inputs = _checked(
         provider, serialized_provider, "n", vendor=backend.vendor, country="US", area_code="415"
     )
-
-    def create(i: int) -> str:
-        return provider.create(URN.format(f"n{i}"), inputs)[0]
-
-    with ThreadPoolExecutor(16) as pool:
-        numbers = list(pool.map(create, range(16)))
+    numbers = create_at_once(provider, [URN.format(f"n{i}") for i in range(16)], inputs)
     assert len(set(numbers)) == 16
     buys = [e["number"] for e in backend.ledger() if e["op"] == "buy"]
     assert sorted(buys) == sorted(numbers)
@@ -161,18 +126,15 @@ def test_unknown_values_at_preview_do_not_crash(
 ) -> None:
     from pulumi_phonenumbers.inputs import UNKNOWN
 
-    outcome = provider.check(
-        URN.format("u"),
-        {},
-        {
-            "__provider": serialized_provider,
-            "vendor": backend.vendor,
-            "country": "US",
-            "area_code": UNKNOWN,
-            "routing": {"voice_target": UNKNOWN},
-        },
+    _checked(
+        provider,
+        serialized_provider,
+        "u",
+        vendor=backend.vendor,
+        country="US",
+        area_code=UNKNOWN,
+        routing={"voice_target": UNKNOWN},
     )
-    assert outcome.failures == []
 
 
 def test_bad_credentials_fail_with_a_clear_error_and_no_secret(

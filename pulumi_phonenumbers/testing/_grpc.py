@@ -2,6 +2,9 @@
 
 This is what the Pulumi engine does: start the plugin process, read its port, then send
 Configure / Check / Diff / Create / Update / Read / Delete with serialized properties.
+:func:`checked`, :func:`update_in_place` and :func:`create_at_once` are the steps the tests
+take over either provider (the dynamic one or the native plugin), with the engine's
+expectations of each step checked.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +25,15 @@ from pulumi.runtime.proto import provider_pb2_grpc
 
 from ._loops import LoopPool
 
-__all__ = ["CheckOutcome", "DiffOutcome", "ProviderError", "ProviderProcess"]
+__all__ = [
+    "CheckOutcome",
+    "DiffOutcome",
+    "ProviderError",
+    "ProviderProcess",
+    "checked",
+    "create_at_once",
+    "update_in_place",
+]
 
 PROVIDER_KEY = "__provider"
 
@@ -223,3 +235,37 @@ class ProviderProcess:
         self._call(
             "Delete", proto.DeleteRequest(urn=urn, id=id_, properties=self._serialize(props))
         )
+
+
+# -- steps over either provider, each with what the engine expects of it checked ----------
+def checked(process: ProviderProcess, urn: str, news: Mapping[str, Any]) -> dict[str, Any]:
+    """Check ``news`` (no olds), which must pass; returns the checked inputs.
+
+    :raises AssertionError: naming the failures, when Check reports any.
+    """
+    outcome = process.check(urn, {}, news)
+    if outcome.failures:
+        raise AssertionError(f"Check {urn}: {outcome.failures}")
+    return outcome.inputs
+
+
+def update_in_place(
+    process: ProviderProcess, urn: str, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Diff, which must answer "changes, no replacement", then Update; the new outputs.
+
+    :raises AssertionError: when Diff answers otherwise.
+    """
+    diff = process.diff(urn, id_, olds, news)
+    if not (diff.changes is True and diff.replaces == []):
+        raise AssertionError(f"Diff {urn}: {diff}, not an in-place update")
+    return process.update(urn, id_, olds, news)
+
+
+def create_at_once(
+    process: ProviderProcess, urns: Sequence[str], inputs: Mapping[str, Any]
+) -> list[str]:
+    """Create one resource per URN from the same ``inputs``, all at once (a thread each);
+    their ids, in URN order."""
+    with ThreadPoolExecutor(len(urns)) as pool:
+        return list(pool.map(lambda urn: process.create(urn, inputs)[0], urns))
