@@ -8,6 +8,9 @@
   sent straight to the gRPC provider, 4 at a time), and the ratio: the engine's overhead.
 * 1,000-number sandbox fleet through the CLI: time, peak memory of the engine (``pulumi``),
   of the provider (``python -m pulumi.dynamic``) and of the program host, state file size.
+* For each fleet, the state's bytes per number and what they are spent on: the program's
+  stack trace (recorded by the engine for every resource), our inputs and outputs (with the
+  serialized provider), and the engine's own fields (URNs, provider reference, times).
 """
 
 from __future__ import annotations
@@ -98,6 +101,47 @@ def _tree(root: int) -> list[tuple[int, str]]:
     return [(pid, commands.get(pid, "")) for pid in members]
 
 
+_OURS = ("inputs", "outputs", "propertyDependencies")
+_TRACE = ("stackTrace", "sourcePosition")
+
+
+def state_shape(state_file: Path) -> dict[str, Any]:
+    """Bytes per number in a file-backend state and their split (compact JSON, as written)."""
+    resources = json.loads(state_file.read_bytes())["checkpoint"]["latest"]["resources"]
+    numbers = [r for r in resources if r.get("custom") and str(r.get("id", "")).startswith("+")]
+    if not numbers:
+        return {"numbers": 0}
+
+    def size(value: Any) -> int:
+        return len(json.dumps(value, separators=(",", ":")))
+
+    total = sum(size(r) for r in numbers)
+    parts = {
+        "stack trace": sum(size(r.get(k)) for r in numbers for k in _TRACE if k in r),
+        "inputs + outputs": sum(size(r.get(k)) for r in numbers for k in _OURS if k in r),
+        "serialized provider": sum(
+            size(r[k]["__provider"]) for r in numbers for k in ("inputs", "outputs")
+        ),
+    }
+    parts["engine fields"] = total - parts["stack trace"] - parts["inputs + outputs"]
+    return {
+        "numbers": len(numbers),
+        "bytes_per_number": round(total / len(numbers)),
+        "parts_per_number": {k: round(v / len(numbers)) for k, v in parts.items()},
+        "stack_frames": round(sum(len(r.get("stackTrace", [])) for r in numbers) / len(numbers)),
+    }
+
+
+def _print_state(shape: dict[str, Any]) -> None:
+    if not shape.get("numbers"):
+        return
+    parts = ", ".join(f"{k} {v}" for k, v in shape["parts_per_number"].items())
+    print(
+        f"  state per number {shape['bytes_per_number']} B ({parts}; the provider is part of"
+        f" inputs + outputs); {shape['stack_frames']} stack frames"
+    )
+
+
 def _timed(cli: PulumiCLI, log: Path, *args: str) -> tuple[float, dict[str, float]]:
     started = time.perf_counter()
     proc = cli.spawn(*args, "--yes", "--skip-preview", "--stack", cli.stack, log=log)
@@ -140,6 +184,7 @@ def through_cli(
             export = cli.run("stack", "export", "--stack", cli.stack).stdout
             state_files = list((work / "run" / "backend").rglob("bench.json"))
             state_kb = round(state_files[0].stat().st_size / 1024, 1) if state_files else None
+            shape = state_shape(state_files[0]) if state_files else {"numbers": 0}
             down_s, down_peaks = _timed(cli, work / "destroy.log", "destroy")
             bought = sum(1 for e in backend.ledger() if e["op"] == "buy")
             leaked = len(backend.owned_numbers())
@@ -155,6 +200,7 @@ def through_cli(
         "peak_rss_mb": {k: max(up_peaks[k], down_peaks[k]) for k in up_peaks},
         "state_export_kb": round(len(export) / 1024, 1),
         "state_file_kb": state_kb,
+        "state": shape,
         "bought": bought,
         "leaked": leaked,
     }
@@ -194,6 +240,7 @@ def _print_overhead(title: str, cli: dict[str, Any], floor: dict[str, float]) ->
             f"engine overhead {ratio:5.2f} x"
         )
     print(f"  bought {cli['bought']}, leaked {cli['leaked']}; peak RSS MB {cli['peak_rss_mb']}")
+    _print_state(cli["state"])
     sys.stdout.flush()
 
 
@@ -209,6 +256,7 @@ def _print_big(n: int, big: dict[str, Any]) -> None:
         f"  state file {big['state_file_kb']} KB (export {big['state_export_kb']} KB); "
         f"bought {big['bought']}, leaked {big['leaked']}"
     )
+    _print_state(big["state"])
     sys.stdout.flush()
 
 

@@ -161,8 +161,11 @@ class PhoneNumberFleet(pulumi.ComponentResource):
             )
         super().__init__(FLEET_TYPE, name, None, opts)
         child_opts = pulumi.ResourceOptions(parent=self)
-        self.members = {
-            key: PhoneNumber(
+        # A loop, not a comprehension: every member records the Python stack it was declared
+        # from in the state, and a comprehension is one more frame for each of them.
+        self.members: dict[str, PhoneNumber] = {}
+        for key in member_keys:
+            self.members[key] = PhoneNumber(
                 f"{name}-{key}",
                 vendor=vendor,
                 country=country,
@@ -177,8 +180,6 @@ class PhoneNumberFleet(pulumi.ComponentResource):
                 budget_monthly_cost=share,
                 opts=child_opts,
             )
-            for key in member_keys
-        }
         members = list(self.members.items())
         self.numbers = pulumi.Output.all(*[m.number for _, m in members]).apply(
             lambda values: {key: str(v) for (key, _), v in zip(members, values, strict=True)}

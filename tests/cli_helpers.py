@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -73,6 +74,19 @@ def assert_no_double_spend(backends: Iterable[Backend]) -> None:
 def new_stack(project: str, tmp_path: Path, config: dict[str, Any], stack: str = "ci") -> PulumiCLI:
     """A fresh stack of ``examples/<project>`` with ``config`` set."""
     cli = PulumiCLI(EXAMPLES / project, tmp_path / "work", stack=stack)
+    cli.init(config)
+    return cli
+
+
+def program_stack(
+    tmp_path: Path, name: str, program: str, config: dict[str, Any], stack: str = "dev"
+) -> PulumiCLI:
+    """A fresh stack of a one-file Python project ``name`` running ``program``."""
+    project = tmp_path / name
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n")
+    (project / "__main__.py").write_text(textwrap.dedent(program))
+    cli = PulumiCLI(project, tmp_path / "work", stack=stack)
     cli.init(config)
     return cli
 

@@ -7,14 +7,12 @@ from stack config. The preview shows the candidates as stack outputs; nothing is
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_helpers import events
+from cli_helpers import events, program_stack
 
-from pulumi_phonenumbers.testing._cli import PulumiCLI
 from pulumi_phonenumbers.testing.backends import Backend
 
 pytestmark = pytest.mark.cli
@@ -36,12 +34,7 @@ def plivo(tmp_path: Path) -> Iterator[Backend]:
 
 
 def test_lookup_runs_at_preview_with_secret_stack_config(plivo: Backend, tmp_path: Path) -> None:
-    project = tmp_path / "lookup"
-    project.mkdir()
-    (project / "Pulumi.yaml").write_text("name: lookup\nruntime: python\n")
-    (project / "__main__.py").write_text(textwrap.dedent(PROGRAM))
-    cli = PulumiCLI(project, tmp_path / "work", stack="dev")
-    cli.init(plivo.config)  # credentials as secrets
+    cli = program_stack(tmp_path, "lookup", PROGRAM, plivo.config)  # credentials as secrets
     text = cli.preview()  # the stack outputs are printed under --outputs:--
     numbers = re.findall(r'\[0\]: "(\+\d+)"', text)
     prices = re.findall(r"\[1\]: ([0-9.]+)", text)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_helpers import events
+from cli_helpers import events, program_stack
 
 from pulumi_phonenumbers.models import NumberQuery, Routing
 from pulumi_phonenumbers.testing._cli import PulumiCLI
@@ -60,13 +60,7 @@ def plivo(tmp_path: Path) -> Iterator[Backend]:
 
 
 def _stack(tmp_path: Path, program: str, backend: Backend) -> PulumiCLI:
-    project = tmp_path / "migrate"
-    project.mkdir()
-    (project / "Pulumi.yaml").write_text("name: migrate\nruntime: python\n")
-    (project / "__main__.py").write_text(textwrap.dedent(program))
-    cli = PulumiCLI(project, tmp_path / "work", stack="dev")
-    cli.init(backend.config)
-    return cli
+    return program_stack(tmp_path, "migrate", program, backend.config)
 
 
 def _types(cli: PulumiCLI) -> dict[str, str]:

@@ -3,9 +3,9 @@
 ``pulumi import`` (and ``pulumi state ...``) load the project's language host as a plugin but
 cannot be pointed at an inline-program host. When the Go host ``pulumi-language-python`` is
 missing (see :mod:`._inline_host`), :func:`install` writes a ``pulumi-language-python``
-launcher into a directory for ``PATH`` that serves the SDK's own ``LanguageServer`` with the
-project's ``__main__.py`` (the working directory the engine starts it in) as its program,
-exactly what :mod:`._inline_host` serves, and prints its port as every plugin does.
+launcher into a directory for ``PATH`` that serves exactly what :mod:`._inline_host` serves
+for the project in the working directory the engine starts it in, and prints its port as
+every plugin does.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ def install(directory: Path) -> Path:
 def main() -> None:
     """Serve the project in the working directory until the engine ends this process."""
     project = Path.cwd()
-    sys.path.insert(0, str(project))
     server, port = serve(project)
     print(port, flush=True)
     server.wait_for_termination()
