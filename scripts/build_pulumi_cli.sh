@@ -131,7 +131,7 @@ build_language_host() {
     if [ -z "$pseudo" ] || ! go mod download "$HOST_MOD@$pseudo" >/dev/null 2>&1; then
         say "language host: $HOST_MOD is not served by this module proxy" \
             "(no tags; the proxy gives no commit for $VERSION${pseudo:+, $pseudo refused})."
-        say "language host: Python programs run through the SDK's inline-program host" \
+        say "language host: Python programs run through a stand-in host that starts pulumi-language-python-exec" \
             "(pulumi --client=...), see README 'The real Pulumi CLI'."
         return
     fi
@@ -143,7 +143,7 @@ build_language_host() {
         say "language host: built pulumi-language-python $pseudo"
     else
         rm -f "$BIN/pulumi-language-python"
-        say "language host: build of $HOST_MOD@$pseudo failed; programs use the inline-program host"
+        say "language host: build of $HOST_MOD@$pseudo failed; programs use the stand-in host"
     fi
 }
 

@@ -12,9 +12,9 @@ on ``PATH``. Each :class:`PulumiCLI` works on a copy of one project in a scratch
   ``Pulumi.yaml`` names this virtual environment as the stack's ``virtualenv``.
 
 Programs run through the Go language host ``pulumi-language-python`` when it is beside the
-CLI (users' path: ``pulumi up`` in the project directory); otherwise through the SDK's
-inline-program host (:mod:`._inline_host`, ``--client``), which is how the Automation API
-runs inline programs. :attr:`PulumiCLI.program_host` says which.
+CLI (users' path: ``pulumi up`` in the project directory); otherwise through a stand-in
+host (:mod:`._inline_host`, ``--client``) that starts the SDK's ``pulumi-language-python-exec``
+for each run as the Go host does. :attr:`PulumiCLI.program_host` says which.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ class PulumiCLI:
         self.timeout = timeout
         self.inline = language_host(found) is None if inline is None else inline
         self.program_host = (
-            "the SDK's inline-program host (--client)"
+            "a stand-in host (--client) running pulumi-language-python-exec"
             if self.inline
             else "the Go language host pulumi-language-python"
         )
@@ -195,7 +195,7 @@ class PulumiCLI:
     def shell(self, line: str, env: Mapping[str, str] | None = None) -> CLIResult:
         """Run a shell command line as written (a CI step), ``pulumi`` resolving to this CLI.
 
-        With the inline-program host, ``pulumi`` on the line's ``PATH`` is a generated shim
+        With the stand-in host, ``pulumi`` on the line's ``PATH`` is a generated shim
         that runs the real CLI through :mod:`._inline_host`.
         """
         shims = self.project.parent / "shims"

@@ -1,7 +1,7 @@
 """A ``pulumi-language-python`` stand-in for the commands that take no ``--client``.
 
 ``pulumi import`` (and ``pulumi state ...``) load the project's language host as a plugin but
-cannot be pointed at an inline-program host. When the Go host ``pulumi-language-python`` is
+cannot be pointed at a ``--client`` host. When the Go host ``pulumi-language-python`` is
 missing (see :mod:`._inline_host`), :func:`install` writes a ``pulumi-language-python``
 launcher into a directory for ``PATH`` that serves exactly what :mod:`._inline_host` serves
 for the project in the working directory the engine starts it in, and prints its port as
