@@ -20,9 +20,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import e164
+from ._criteria import off_criteria
 from .errors import ValidationError
 from .inputs import has_unknown
-from .lookup import off_criteria
 from .models import NumberQuery
 from .vendors.base import Vendor
 
@@ -93,7 +93,7 @@ class InventoryCheck:
                 if key in self._done:
                     return self._done[key]
             page = vendor.search_with_options(query, options)
-            count = sum(1 for c in page.numbers if not off_criteria(c, query))
+            count = sum(1 for c in page.numbers if off_criteria(c, query) is None)
             answer = (count, page.next_cursor is not None)
             with self._lock:
                 self._done[key] = answer
