@@ -50,7 +50,6 @@ from typing import Any, ClassVar, NoReturn
 
 from ._claims import Claims
 from ._criteria import criteria_text, off_criteria
-from ._ownership import Attempt, verdict
 from ._pages import page_key
 from .errors import (
     AuthError,
@@ -354,6 +353,8 @@ class Purchase:
                 else ServerError(f"{self.vendor.name}: unexpected answer ({exc})")
             )
             return None
+        from ._ownership import Attempt, verdict  # lazily: only a failed attempt needs it
+
         said_taken = isinstance(exc, NotAvailable | RateLimited)
         whose, why = verdict(found, Attempt(started=since, ended=time.time()))
         if whose == "theirs":

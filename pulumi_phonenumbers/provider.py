@@ -12,9 +12,10 @@ One provider process serves all numbers of a stack with 4 worker threads.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -27,14 +28,15 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from . import _failures
 from . import inputs as _inputs
-from ._inventory_check import InventoryCheck, has_unknown
 from ._purchase import Purchase
 from .config import CONFIG_KEYS, NAMESPACE, Settings
 from .errors import PhoneNumbersError
 from .models import AvailableNumber, Money, OwnedNumber, Routing
 from .vendors import Vendor, get_vendor, vendor_class, vendor_infos
+
+if TYPE_CHECKING:
+    from ._inventory_check import InventoryCheck
 
 __all__ = ["PhoneNumberProvider"]
 
@@ -53,6 +55,8 @@ def _clear_errors(operation: str) -> Callable[[_F], _F]:
             try:
                 return fn(self, *args)
             except Exception as exc:
+                from . import _failures  # lazily: only a failure needs it
+
                 settings = PhoneNumberProvider._settings_now()
                 raise _failures.clean_error(operation, args, exc, settings) from None
 
@@ -68,7 +72,9 @@ class PhoneNumberProvider(ResourceProvider):
 
     _settings: ClassVar[Settings | None] = None
     _vendors: ClassVar[dict[str, Vendor]] = {}
-    _inventory: ClassVar[InventoryCheck] = InventoryCheck()
+    # made on first use (only with previewInventory on): off the provider's start-up path
+    _inventory: ClassVar[InventoryCheck | None] = None
+    _inventory_lock: ClassVar[threading.Lock] = threading.Lock()
 
     # -- configuration ------------------------------------------------------------------
     def configure(self, req: ConfigureRequest) -> None:
@@ -82,7 +88,8 @@ class PhoneNumberProvider(ResourceProvider):
                 vendor.close()
             cls._vendors = {}
         cls._settings = settings
-        cls._inventory.clear()
+        if cls._inventory is not None:
+            cls._inventory.clear()
         Purchase.claims.pages.clear()  # a new run searches afresh (``_pages``)
         Purchase.claims.pages.max_age = settings.search_page_seconds
 
@@ -130,14 +137,23 @@ class PhoneNumberProvider(ResourceProvider):
             return CheckResult(dict(news), [CheckFailure("", f"invalid inputs: {exc}")])
         return CheckResult(normalized, [CheckFailure(p, r) for p, r in failures])
 
+    @classmethod
+    def _inventory_check(cls) -> InventoryCheck:
+        with cls._inventory_lock:
+            if cls._inventory is None:
+                from ._inventory_check import InventoryCheck
+
+                cls._inventory = InventoryCheck()
+            return cls._inventory
+
     def _inventory_failures(self, normalized: Mapping[str, Any]) -> list[tuple[str, str]]:
         """``previewInventory``: can a resource about to be created be had? (searches only)"""
         settings = self._settings_now()
-        if not settings.preview_inventory or has_unknown(normalized):
+        if not settings.preview_inventory or _inputs.has_unknown(normalized):
             return []
         vendor = self._vendor(normalized["vendor"])
         try:
-            return self._inventory.failures(vendor, normalized, _inputs.query_of)
+            return self._inventory_check().failures(vendor, normalized, _inputs.query_of)
         except PhoneNumbersError as exc:
             return [("vendor", f"previewInventory could not ask {vendor.name}: {exc}")]
 
