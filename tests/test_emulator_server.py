@@ -2,7 +2,9 @@
 
 Silent or half-open connections, request heads sent a byte at a time, a body that never
 comes, a huge Content-Length, a taken port: each used to freeze an emulator or crash its
-start-up.
+start-up. Connections are kept alive as the vendors keep them: a pooled client reuses one,
+an idle one is closed by the server (from the gate, holding no worker) and the client's
+next request, a purchase included, goes through once on a new connection.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from pulumi_phonenumbers.config import Settings
 from pulumi_phonenumbers.emulators.server import EMULATORS, PortInUse, RunningEmulator, start
+from pulumi_phonenumbers.models import NumberQuery, Routing
+from pulumi_phonenumbers.vendors.plivo import PlivoVendor
 
 pytestmark = pytest.mark.contract
 
@@ -164,3 +169,78 @@ def test_connections_on_descriptors_past_fd_setsize_are_served() -> None:
         for fd in filler:
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+# -- keep-alive -------------------------------------------------------------------------------
+def _client_port(response: httpx.Response) -> int:
+    """The local port of the connection that carried ``response`` (httpcore's stream)."""
+    port = response.extensions["network_stream"].get_extra_info("client_addr")[1]
+    assert isinstance(port, int)
+    return port
+
+
+def test_a_pooled_client_reuses_one_connection(emulator: RunningEmulator) -> None:
+    with httpx.Client(base_url=emulator.url, timeout=5) as client:
+        first = client.get("/_emulator/ledger")
+        second = client.post("/_emulator/faults", json={"rules": []})  # a body in between
+        third = client.get("/v1/Account/nobody/Number/")  # a vendor error answer (401)
+        assert (first.status_code, second.status_code, third.status_code) == (200, 200, 401)
+        assert first.headers.get("connection") != "close"
+        assert int(third.headers["content-length"]) == len(third.content) > 0
+        assert _client_port(first) == _client_port(second) == _client_port(third)
+
+
+def test_idle_kept_alive_connections_hold_no_worker_and_are_closed(
+    emulator: RunningEmulator,
+) -> None:
+    request = b"GET /_emulator/ledger HTTP/1.1\r\nHost: x\r\n\r\n"
+    kept: list[socket.socket] = []
+    try:
+        started = time.monotonic()
+        for _ in range(140):  # more than the 128 workers; one after the other (the backlog)
+            sock = socket.create_connection(("127.0.0.1", _port(emulator)), timeout=5)
+            kept.append(sock)
+            sock.sendall(request)
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200")  # answered, and left open
+        assert time.monotonic() - started < IDLE / 2  # no worker waited on the open ones
+        time.sleep(0.1)  # the workers have let go; now half of them start a next request
+        for sock in kept[::2]:
+            sock.sendall(b"GET /_emulator/owned HTTP/1.1\r\nHost: x\r\n")  # no blank line
+        assert _answers_quickly(emulator) < IDLE / 2
+        assert _closed_by_server(kept[0], within=IDLE + 3)
+        assert all(_closed_by_server(s, within=1.0) for s in kept[1:])
+    finally:
+        for sock in kept:
+            sock.close()
+
+
+def _plivo(emulator: RunningEmulator) -> PlivoVendor:
+    raw = {k.split(":", 1)[1]: v for k, v in emulator.config.items()}
+    return PlivoVendor(Settings(raw={**raw, "vendor": "plivo"}, environ={}))
+
+
+def test_a_connection_closed_while_idle_costs_the_client_nothing() -> None:
+    """The server closes the pooled connection while it is idle; the next search works and
+    the next purchase is sent once, on a new connection, and bought once."""
+    idle = 0.5
+    running = start("plivo", idle_seconds=idle)
+    client = _plivo(running)
+    ports: list[int] = []
+    client.http._client.event_hooks["response"].append(lambda r: ports.append(_client_port(r)))
+    try:
+        query = NumberQuery(country="US", number_type="local", area_code="415")
+        candidates = client.search(query).numbers
+        client.search(query)
+        assert len(ports) == 2 and ports[0] == ports[1]  # one connection, reused
+        time.sleep(idle + 1.0)  # the server has closed it
+        assert client.search(query).numbers
+        time.sleep(idle + 1.0)
+        owned = client.buy(candidates[0], Routing(), {})
+        assert owned.number == candidates[0].number
+        assert len(ports) == 4 and ports[1] != ports[2] != ports[3]  # a new one each time
+        bought = [e["number"] for e in running.store.ledger() if e["op"] == "buy"]
+        assert bought == [owned.number]
+        assert client.http.requests_sent == 4  # nothing retried
+    finally:
+        client.http.close()
+        running.stop()

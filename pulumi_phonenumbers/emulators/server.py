@@ -18,10 +18,15 @@ Control API (same for every vendor)::
                                  every vendor request received (the last 10,000; a logging proxy)
     DELETE /_emulator/requests   forget the request log
 
+Connections are kept alive (HTTP/1.1, every answer framed by its Content-Length), as the
+vendors' own APIs keep them, so that the clients' connection pools are exercised.
+
 No client can stall the server for the others: a connection reaches a worker thread only
-once its request head is in, within ``IDLE_SECONDS`` of connecting; a worker's reads (of a
-body that comes slowly) time out after as long, with 128 workers at most; a body over
-``MAX_BODY`` is answered 413 unread.
+once its request head is in, within ``IDLE_SECONDS`` of connecting or of its previous
+answer (an idle kept-alive connection waits in the gate, not in a worker, and is closed
+after as long); a worker's reads (of a body that comes slowly) time out after as long,
+with 128 workers at most; a body over ``MAX_BODY`` is answered 413 unread, and the
+connection closed.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import collections
 import contextlib
 import errno
 import importlib
+import io
 import selectors
 import socket
 import threading
@@ -86,16 +92,21 @@ def face_class(vendor: str) -> type[Face]:
     return cls
 
 
+#: Set in the environ of a request whose connection fault injection dropped.
+_DROPPED = "emulator.dropped"
+
+
 def _drop(environ: dict[str, Any]) -> Response:
     """Close the client's connection without an answer (a reset / lost response).
 
     The socket is shut down, not closed (the server thread still owns the descriptor), and
-    the returned response is never delivered: writing it fails as a dropped connection,
-    which the server ignores quietly.
+    the returned response is never delivered: the server sees :data:`_DROPPED` and closes
+    the connection (a server that does not know it fails writing it, quietly).
     """
     sock = environ.get("werkzeug.socket")
     if not isinstance(sock, socket.socket):
         raise ConnectionAbortedError("fault injection dropped the connection")
+    environ[_DROPPED] = True
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
     return Response(b"", status=502)
@@ -268,6 +279,143 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def _call(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Run a WSGI app: its status line, headers and whole body (the answers are small)."""
+    started: list[Any] = []
+    chunks: list[bytes] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started[:] = [status, headers]
+        return chunks.append
+
+    result = app(environ, start_response)
+    try:
+        chunks.extend(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    return started[0], started[1], b"".join(chunks)
+
+
+#: :meth:`_KeepAliveHandler._ahead` when the next request has begun in the handler's buffer.
+_READ_AHEAD = b"read ahead"
+
+
+class _KeepAliveHandler(_QuietHandler):
+    """Serves the requests of one connection while the client sends them (HTTP/1.1).
+
+    Werkzeug's handler closes every connection (it cannot find where a request ends when
+    the app leaves part of its body unread); this one reads a Content-Length body before
+    the app runs, so the next request starts where it should, and frames every answer by
+    its Content-Length. It closes the connection when the request's framing is lost (a
+    chunked body, a body over :data:`MAX_BODY`, a bad Content-Length), when the client
+    asks (``Connection: close``, HTTP/1.0) or fault injection dropped it.
+
+    A connection idle after an answer is not waited on here: :attr:`kept` is set and the
+    server hands it back to the gate, which passes it on once the next request head is in
+    (or closes it after the idle timeout).
+    """
+
+    protocol_version = "HTTP/1.1"
+    #: Set when the connection is idle after an answer: it goes back to the gate, open.
+    kept = False
+
+    def handle(self) -> None:
+        self.close_connection = True
+        try:
+            self.handle_one_request()
+            while not self.close_connection:
+                ahead = self._ahead()
+                if ahead != _READ_AHEAD:
+                    # Idle (or the next request just coming): to the gate; gone: close.
+                    self.kept = bool(ahead)
+                    return
+                self.handle_one_request()
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+
+    def _ahead(self) -> bytes:
+        """:data:`_READ_AHEAD` when bytes of the next request are buffered here already;
+        else what the gate's look at the socket says (:func:`_peek`), without waiting."""
+        self.connection.settimeout(0.0)  # (with a timeout, even MSG_DONTWAIT waits)
+        try:
+            if self.rfile.peek(1):  # type: ignore[attr-defined]
+                return _READ_AHEAD
+            return _peek(self.connection)
+        finally:
+            self.connection.settimeout(self.timeout)
+
+    def run_wsgi(self) -> None:
+        self.environ = environ = self.make_environ()
+        if not self._read_body(environ):
+            self.close_connection = True
+        try:
+            status, headers, body = _call(self.server.app, environ)
+        except Exception:
+            traceback.print_exc()
+            status, body = "500 INTERNAL SERVER ERROR", b"internal error"
+            headers = [("Content-Type", "text/plain; charset=utf-8")]
+            self.close_connection = True
+        if environ.get(_DROPPED):
+            self.close_connection = True
+            return
+        self._answer(status, headers, body)
+        if self.close_connection:
+            self._drain()
+
+    def _read_body(self, environ: dict[str, Any]) -> bool:
+        """Read a Content-Length body (up to :data:`MAX_BODY`) for the app; False when the
+        connection cannot stay in step with the client (the app reads what it can)."""
+        if environ.get("wsgi.input_terminated"):
+            return False  # chunked: the app reads it up to the cap
+        lengths = self.headers.get_all("Content-Length") or []
+        if not lengths:
+            environ["wsgi.input"] = io.BytesIO()
+            return True
+        raw = lengths[0].strip()
+        if len(lengths) > 1 or not raw.isdigit() or int(raw) > MAX_BODY:
+            return False  # answered 413 (over the cap) or without a body, unread
+        body = self.rfile.read(int(raw))  # each socket read bounded by the idle timeout
+        environ["wsgi.input"] = io.BytesIO(body)
+        return len(body) == int(raw)
+
+    def _answer(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        """Send the answer in one write, framed by its Content-Length."""
+        code = int(status.split(None, 1)[0])
+        self.log_request(code, len(body))
+        bodiless = self.command == "HEAD" or code < 200 or code in (204, 304)
+        lines = [
+            f"{self.protocol_version} {status}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+        ]
+        for key, value in headers:
+            name = key.lower()
+            if name in ("connection", "transfer-encoding") or (
+                name == "content-length" and self.command != "HEAD"
+            ):
+                continue  # ours to say (a HEAD answer keeps the length of the GET's body)
+            lines.append(f"{key}: {value}")
+        if not bodiless:
+            lines.append(f"Content-Length: {len(body)}")
+        if self.close_connection:
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(head if bodiless else head + body)
+
+    def _drain(self) -> None:
+        """Before closing, read what the client is still sending (a body left unread, up
+        to 10 MB), so that the close is not a reset that may lose the answer."""
+        total = 0
+        with contextlib.suppress(OSError), selectors.DefaultSelector() as selector:
+            selector.register(self.connection, selectors.EVENT_READ)
+            while total < 10_000_000 and selector.select(timeout=0.01):
+                data = self.rfile.read1(65536)
+                if not data:
+                    break
+                total += len(data)
+
+
 class PortInUse(OSError):
     """The emulator's port is taken by another program."""
 
@@ -340,7 +488,11 @@ class _Gate:
         self._thread.start()
 
     def add(self, sock: socket.socket, address: Any) -> None:
-        """Pass ``sock`` on once its request head is in (at once when it already is)."""
+        """Pass ``sock`` on once its request head is in (at once when it already is); a
+        new connection, or a kept-alive one idle after an answer (from a worker thread)."""
+        if self._closed:
+            self._drop(sock)
+            return
         if _head_in(_peek(sock)):  # (no select(): descriptors may exceed FD_SETSIZE)
             self._ready(sock, address)
             return
@@ -354,6 +506,8 @@ class _Gate:
         with contextlib.suppress(OSError):
             self._wake_w.send(b"\0")
         self._thread.join(timeout=5)
+        while self._incoming:
+            self._drop(self._incoming.popleft()[0])
 
     def _run(self) -> None:
         deadlines: dict[socket.socket, tuple[float, Any]] = {}
@@ -400,11 +554,12 @@ class _Gate:
 class _PooledWSGIServer(ThreadedWSGIServer):
     """Werkzeug's threaded server on a reused pool of threads, behind a gate.
 
-    Werkzeug closes every connection, so a thread per connection meant a thread (and a
-    SQLite connection, which the store keeps per thread) per request; pooled threads keep
-    theirs, which halves the emulator's CPU per request. A connection reaches the pool only
-    once its request head is in (:class:`_Gate`), and every read has a timeout, so clients
-    that hang cannot take all the workers.
+    A thread per connection meant a thread (and a SQLite connection, which the store keeps
+    per thread) per connection; pooled threads keep theirs, which halves the emulator's CPU
+    per request. A connection reaches the pool only once its request head is in
+    (:class:`_Gate`), and goes back to the gate when it is idle after an answer
+    (:class:`_KeepAliveHandler`); every read has a timeout, so clients that hang cannot
+    take all the workers.
     """
 
     # Class-level defaults: werkzeug calls server_close() from its __init__.
@@ -413,7 +568,8 @@ class _PooledWSGIServer(ThreadedWSGIServer):
 
     def __init__(self, port: int, app: Any, idle_seconds: float = IDLE_SECONDS) -> None:
         listener = _listen(port)
-        handler = type("_Handler", (_QuietHandler,), {"timeout": idle_seconds})
+        handler = type("_Handler", (_KeepAliveHandler,), {"timeout": idle_seconds})
+        self._handler: type[_KeepAliveHandler] = handler
         try:
             super().__init__("127.0.0.1", port, app, handler=handler, fd=listener.fileno())
         finally:
@@ -426,7 +582,23 @@ class _PooledWSGIServer(ThreadedWSGIServer):
 
     def _submit(self, request: Any, client_address: Any) -> None:
         assert self._pool is not None
-        self._pool.submit(self.process_request_thread, request, client_address)
+        try:
+            self._pool.submit(self.process_request_thread, request, client_address)
+        except RuntimeError:  # the server is closing
+            self.shutdown_request(request)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        """Serve a connection; one idle after an answer goes back to the gate, open."""
+        handler = None
+        try:
+            handler = self._handler(request, client_address, self)
+        except Exception:
+            self.handle_error(request, client_address)
+        if handler is not None and handler.kept and self._gate is not None:
+            request.settimeout(None)  # as accepted: the gate's looks never wait
+            self._gate.add(request, client_address)
+        else:
+            self.shutdown_request(request)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         assert self._gate is not None
