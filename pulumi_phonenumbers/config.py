@@ -27,6 +27,7 @@ __all__ = [
     "Settings",
     "config_key",
     "default_sandbox_path",
+    "secret_config_keys",
 ]
 
 NAMESPACE = "phonenumbers"
@@ -103,6 +104,11 @@ class _ConfigKeys(Sequence[ConfigKey]):
 CONFIG_KEYS: Sequence[ConfigKey] = _ConfigKeys()
 
 
+def secret_config_keys() -> tuple[str, ...]:
+    """The names of the secret keys (credentials) of :data:`CONFIG_KEYS`, in its order."""
+    return tuple(key.name for key in CONFIG_KEYS if key.secret)
+
+
 def config_key(name: str) -> ConfigKey:
     """The key called ``name`` (KeyError when no general key or vendor declares it)."""
     return _current()[1][name]
@@ -162,7 +168,7 @@ class Settings:
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value in force, for redaction (longest first)."""
-        values = {self.get(k.name) for k in CONFIG_KEYS if k.secret}
+        values = {self.get(name) for name in secret_config_keys()}
         return tuple(sorted((v for v in values if v), key=len, reverse=True))
 
     @property

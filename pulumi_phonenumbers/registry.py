@@ -30,7 +30,6 @@ __all__ = [
     "entry",
     "generation",
     "register",
-    "secret_config_keys",
     "unregister",
 ]
 
@@ -264,17 +263,6 @@ def entries() -> tuple[VendorEntry, ...]:
 def entry(name: str) -> VendorEntry:
     """The entry registered under ``name`` (KeyError if none)."""
     return _entries[name]
-
-
-def secret_config_keys() -> tuple[str, ...]:
-    """The names of the secret config keys (credentials), in documentation order.
-
-    Read at each call: a vendor added with :func:`register` is in it.
-    """
-    from .config import GENERAL_KEYS  # config imports this module: not at the top
-
-    keys = (*GENERAL_KEYS, *(key for e in _entries.values() for key in e.config))
-    return tuple(key.name for key in keys if key.secret)
 
 
 def generation() -> int:

@@ -24,7 +24,14 @@ from werkzeug.wrappers import Request, Response
 from pulumi_phonenumbers import registry
 from pulumi_phonenumbers.__main__ import main
 from pulumi_phonenumbers._failures import clean_error
-from pulumi_phonenumbers.config import CONFIG_KEYS, NAMESPACE, ConfigKey, Settings, config_key
+from pulumi_phonenumbers.config import (
+    CONFIG_KEYS,
+    NAMESPACE,
+    ConfigKey,
+    Settings,
+    config_key,
+    secret_config_keys,
+)
 from pulumi_phonenumbers.emulators.base import Face, Handler, json_response
 from pulumi_phonenumbers.emulators.server import EMULATORS, face_class, start
 from pulumi_phonenumbers.errors import AuthError, ConfigError, UnparsableAnswer
@@ -148,7 +155,7 @@ def acme() -> Iterator[VendorEntry]:
 def test_config_keys_come_from_the_entry(acme: VendorEntry) -> None:
     assert [k for k in CONFIG_KEYS if k.name.startswith("acme")] == list(acme.config)
     assert config_key("acmeApiKey").secret
-    assert registry.secret_config_keys()[-1] == "acmeApiKey"
+    assert secret_config_keys()[-1] == "acmeApiKey"
     from_env = Settings(raw={}, environ={"ACME_API_KEY": API_KEY})
     assert from_env.get("acmeApiKey") == API_KEY
     assert from_env.get("acmeBaseUrl") == "https://acme.test"
@@ -223,7 +230,7 @@ def test_unregistering_restores_everything(tmp_path: Path) -> None:
     assert render_schema() == before == (ROOT / "schema.json").read_text()
     assert "acme" not in EMULATORS and "acme" not in REGISTRY
     assert not any(k.name.startswith("acme") for k in CONFIG_KEYS)
-    assert "acmeApiKey" not in registry.secret_config_keys()
+    assert "acmeApiKey" not in secret_config_keys()
     with pytest.raises(KeyError):
         start("acme", 0, tmp_path / "acme.db")
 

@@ -22,7 +22,7 @@ from pulumi.dynamic.config import Config as DynamicConfig
 from pulumi.provider.experimental import provider as p
 
 from .. import inputs as _inputs
-from ..config import CONFIG_KEYS, NAMESPACE
+from ..config import CONFIG_KEYS, NAMESPACE, secret_config_keys
 from ..lookup import InvalidCriteria, find_available, validate_criteria
 from ..provider import PhoneNumberProvider
 from ..schema import render_schema
@@ -85,7 +85,7 @@ class PhoneNumbersPlugin(p.Provider):
         """Refuse keys the schema does not declare; credentials come back marked secret, so
         the engine encrypts them in the provider's state even when set as plain config."""
         known = {key.name for key in CONFIG_KEYS}
-        secret = {key.name for key in CONFIG_KEYS if key.secret}
+        secret = set(secret_config_keys())
         failures = [
             p.CheckFailure(key, f"unknown provider config key {NAMESPACE}:{key}")
             for key in request.new_inputs

@@ -33,8 +33,7 @@ from typing import Any
 
 import yaml
 
-from ..config import NAMESPACE
-from ..registry import secret_config_keys
+from ..config import NAMESPACE, secret_config_keys
 
 __all__ = [
     "TOOLS_BIN",

@@ -88,9 +88,9 @@ class Backend:
 
     def secret_values(self) -> list[str]:
         """The credential values in the config (for leak checks)."""
-        from ..config import CONFIG_KEYS
+        from ..config import secret_config_keys
 
-        secret_names = {f"{NAMESPACE}:{k.name}" for k in CONFIG_KEYS if k.secret}
+        secret_names = {f"{NAMESPACE}:{k}" for k in secret_config_keys()}
         return [v for k, v in self.config.items() if k in secret_names and v]
 
     def bad_credentials(self) -> dict[str, str]:

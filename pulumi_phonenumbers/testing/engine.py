@@ -53,8 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import NAMESPACE
-from ..registry import secret_config_keys
+from ..config import NAMESPACE, secret_config_keys
 from ._checkpoint import Checkpointer
 from ._mocks import LoadedProgram, load_program, run_program
 from ._plan import (
