@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -76,6 +77,14 @@ def backend(
     b = Backend.start(request.param, tmp_path_factory.mktemp(request.param))
     yield b
     b.stop()
+
+
+@pytest.fixture
+def plivo(tmp_path: Path) -> Iterator[Backend]:
+    """A Plivo emulator for one test (modules that share one across tests define their own)."""
+    backend = Backend.start("plivo", tmp_path / "plivo")
+    yield backend
+    backend.stop()
 
 
 @pytest.fixture(scope="session")

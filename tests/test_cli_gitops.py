@@ -9,7 +9,6 @@ variables (here: the Plivo emulator's), the committed ``Pulumi.prod.yaml``. Then
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,13 +29,6 @@ def _step(job: str, starts: str) -> tuple[str, dict[str, str]]:
     doc = yaml.safe_load(WORKFLOW.read_text())
     steps = [s for s in doc["jobs"][job]["steps"] if s.get("run", "").startswith(starts)]
     return steps[0]["run"], {k: str(v) for k, v in (steps[0].get("env") or {}).items()}
-
-
-@pytest.fixture
-def plivo(tmp_path: Path) -> Iterator[Backend]:
-    backend = Backend.start("plivo", tmp_path / "plivo")
-    yield backend
-    backend.stop()
 
 
 def test_gitops_workflow_commands_run_as_written(plivo: Backend, tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ the run with the exec script's own message and the user's line, buying nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,13 +30,6 @@ pulumi.export("numbers", fleet.numbers)
 if config.get_bool("fail"):
     raise RuntimeError("the program stops here on purpose")
 """
-
-
-@pytest.fixture
-def plivo(tmp_path: Path) -> Iterator[Backend]:
-    backend = Backend.start("plivo", tmp_path / "plivo")
-    yield backend
-    backend.stop()
 
 
 def _cli(tmp_path: Path, plivo: Backend, size: int) -> PulumiCLI:

@@ -7,7 +7,6 @@ from stack config. The preview shows the candidates as stack outputs; nothing is
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,13 +23,6 @@ from pulumi_phonenumbers import get_available_numbers
 found = get_available_numbers(vendor="plivo", country="US", area_code="415", limit=5)
 pulumi.export("candidates", [[r.number, r.monthly_cost, r.locality] for r in found])
 """
-
-
-@pytest.fixture
-def plivo(tmp_path: Path) -> Iterator[Backend]:
-    backend = Backend.start("plivo", tmp_path / "plivo")
-    yield backend
-    backend.stop()
 
 
 def test_lookup_runs_at_preview_with_secret_stack_config(plivo: Backend, tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,13 +49,6 @@ n = pulumi.CustomResource(
 )
 pulumi.export("number", n.number)
 """
-
-
-@pytest.fixture
-def plivo(tmp_path: Path) -> Iterator[Backend]:
-    backend = Backend.start("plivo", tmp_path / "plivo")
-    yield backend
-    backend.stop()
 
 
 def _stack(tmp_path: Path, program: str, backend: Backend) -> PulumiCLI:

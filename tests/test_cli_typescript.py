@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +38,6 @@ def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
     )
     assert proc.returncode == 0, f"{' '.join(args)}:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout
-
-
-@pytest.fixture
-def plivo(tmp_path: Path) -> Iterator[Backend]:
-    backend = Backend.start("plivo", tmp_path / "plivo")
-    yield backend
-    backend.stop()
 
 
 def _sources(root: Path) -> dict[str, bytes]:
