@@ -15,6 +15,7 @@ import pytest
 from cli_helpers import events, program_stack
 
 from pulumi_phonenumbers.testing._cli import PulumiCLI
+from pulumi_phonenumbers.testing import _inline_host
 from pulumi_phonenumbers.testing.backends import Backend
 
 pytestmark = pytest.mark.cli
@@ -74,3 +75,11 @@ def test_a_program_that_raises_fails_the_run_with_its_line_and_buys_nothing(
     for secret in plivo.secret_values():
         assert secret not in result.output
     assert events([plivo], "buy") == []
+
+
+def test_without_the_exec_script_the_host_says_which_target_builds_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with no pulumi-language-python-exec
+    with pytest.raises(SystemExit, match="make pulumi-cli"):
+        _inline_host.executor()
