@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from cli_helpers import events, program_stack
 
-from pulumi_phonenumbers.testing._cli import PulumiCLI
 from pulumi_phonenumbers.testing import _inline_host
+from pulumi_phonenumbers.testing._cli import PulumiCLI
 from pulumi_phonenumbers.testing.backends import Backend
 
 pytestmark = pytest.mark.cli
